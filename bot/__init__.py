@@ -1,0 +1,1 @@
+"""Connects support bot: answers Connects questions and explains ledger charges."""

@@ -1,0 +1,79 @@
+"""The command-line front end: one parser, one error handler, a module per command family.
+
+Each module in COMMAND_MODULES exposes `register(subparsers)`, which adds its sub-parsers and sets
+`handler=function(args) -> int` on each. Handlers load what they need (config, knowledge, ledger)
+themselves, so `ask` never opens the ledger and `ledger import` never indexes the knowledge base.
+Domain errors are turned into messages here, in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.core.errors import (
+    BotError,
+    ConfigError,
+    EntryNotFound,
+    ImportRejected,
+    KnowledgeError,
+    PermissionDenied,
+    ProfileNotFound,
+    ReferenceNotFound,
+)
+
+COMMAND_MODULES = ("ask", "chat", "kb", "ledger", "run")
+
+# Exit codes: 0 ok, 1 the thing asked about is wrong or missing (bad knowledge, unknown id),
+# 2 the invocation or environment is wrong (bad config, missing token, bad arguments).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full parser with every command family registered."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Connects support bot: answer questions, curate the knowledge base, explain ledger charges.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"bot.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """Give a command the shared --config option."""
+    parser.add_argument("--config", metavar="PATH", default=None, help="config file (default: config.yaml)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run the chosen command, and turn domain errors into one-line messages."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KnowledgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ImportRejected as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (EntryNotFound, ProfileNotFound, ReferenceNotFound, PermissionDenied) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error worth a traceback.
+        return EXIT_OK

@@ -1,0 +1,272 @@
+"""Load config.yaml into one typed, validated settings object.
+
+Secrets never live here: the Discord token is read from the environment by the front end that needs
+it. Relative paths in the file are resolved against the directory that holds the config file, so the
+bot behaves the same whatever the working directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
+DISCORD_API_BASE = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+
+@dataclass(frozen=True)
+class MatcherSettings:
+    """Thresholds and weights of the answer engine (documented in config.yaml)."""
+
+    answer_threshold: float = 0.60
+    suggest_threshold: float = 0.42
+    answer_margin: float = 0.04
+    suggest_limit: int = 3
+    min_content_tokens: int = 2
+    max_input_chars: int = 2000
+    lexical_weight: float = 0.55
+    fuzzy_weight: float = 0.45
+    candidate_limit: int = 40
+
+
+@dataclass(frozen=True)
+class KnowledgeSettings:
+    path: Path
+    history_path: Path
+    stale_after_days: int = 180
+    watch_interval_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    path: Path
+
+
+@dataclass(frozen=True)
+class FeedbackSettings:
+    path: Path
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    guild_ids: tuple[int, ...] = ()
+    support_channel_ids: tuple[int, ...] = ()
+    moderator_role_ids: tuple[int, ...] = ()
+    manager_role_ids: tuple[int, ...] = ()
+    log_channel_id: int | None = None
+    api_base: str = DISCORD_API_BASE
+    gateway_url: str = DISCORD_GATEWAY_URL
+    mention_asker: bool = False
+    entry_cooldown_seconds: float = 600.0
+    member_rate_limit_count: int = 3
+    member_rate_limit_seconds: float = 60.0
+    guild_ready_timeout: float = 2.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: Path
+    matcher: MatcherSettings
+    knowledge: KnowledgeSettings
+    ledger: LedgerSettings
+    feedback: FeedbackSettings
+    discord: DiscordSettings
+    log_level: str = "INFO"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_TOP_LEVEL = {"matcher", "knowledge", "ledger", "feedback", "discord", "log_level"}
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read and validate a config file; raise ConfigError naming the offending key."""
+    config_path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(config_path), "config file not found") from None
+    except OSError as exc:
+        raise ConfigError(str(config_path), f"cannot read config file: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(str(config_path), f"not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError("(top level)", "must be a mapping of sections")
+    unknown = sorted(set(raw) - _TOP_LEVEL)
+    if unknown:
+        raise ConfigError(unknown[0], f"unknown key (expected one of {', '.join(sorted(_TOP_LEVEL))})")
+    base = config_path.resolve().parent
+    return settings_from_mapping(raw, base=base, source=config_path)
+
+
+def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path) -> Settings:
+    """Build Settings from an already-parsed mapping (used by tests that write their own config)."""
+    knowledge_raw = _section(raw, "knowledge")
+    knowledge = KnowledgeSettings(
+        path=_path(knowledge_raw, "knowledge.path", base, default="knowledge"),
+        history_path=_path(knowledge_raw, "knowledge.history_path", base, default="data/knowledge-history.sqlite3"),
+        stale_after_days=_int(knowledge_raw, "knowledge.stale_after_days", 180, minimum=1),
+        watch_interval_seconds=_float(knowledge_raw, "knowledge.watch_interval_seconds", 2.0, minimum=0.0),
+    )
+    _reject_unknown(knowledge_raw, "knowledge", KnowledgeSettings)
+
+    ledger_raw = _section(raw, "ledger")
+    ledger = LedgerSettings(path=_path(ledger_raw, "ledger.path", base, default="data/ledger.sqlite3"))
+    _reject_unknown(ledger_raw, "ledger", LedgerSettings)
+
+    feedback_raw = _section(raw, "feedback")
+    feedback = FeedbackSettings(path=_path(feedback_raw, "feedback.path", base, default="data/feedback.sqlite3"))
+    _reject_unknown(feedback_raw, "feedback", FeedbackSettings)
+
+    matcher = _matcher(_section(raw, "matcher"))
+    discord = _discord(_section(raw, "discord"))
+
+    level = raw.get("log_level", "INFO")
+    if not isinstance(level, str) or level.upper() not in _LOG_LEVELS:
+        raise ConfigError("log_level", f"must be one of {', '.join(sorted(_LOG_LEVELS))}")
+    return Settings(
+        source=source,
+        matcher=matcher,
+        knowledge=knowledge,
+        ledger=ledger,
+        feedback=feedback,
+        discord=discord,
+        log_level=level.upper(),
+    )
+
+
+def _matcher(raw: dict[str, Any]) -> MatcherSettings:
+    defaults = MatcherSettings()
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(MatcherSettings):
+        key = f"matcher.{f.name}"
+        default = getattr(defaults, f.name)
+        if isinstance(default, int):
+            values[f.name] = _int(raw, key, default, minimum=1)
+        else:
+            values[f.name] = _float(raw, key, default, minimum=0.0, maximum=1.0)
+    _reject_unknown(raw, "matcher", MatcherSettings)
+    settings = MatcherSettings(**values)
+    if settings.suggest_threshold > settings.answer_threshold:
+        raise ConfigError("matcher.suggest_threshold", "must not be above matcher.answer_threshold")
+    return settings
+
+
+def _discord(raw: dict[str, Any]) -> DiscordSettings:
+    d = DiscordSettings()
+    settings = DiscordSettings(
+        guild_ids=_ids(raw, "discord.guild_ids"),
+        support_channel_ids=_ids(raw, "discord.support_channel_ids"),
+        moderator_role_ids=_ids(raw, "discord.moderator_role_ids"),
+        manager_role_ids=_ids(raw, "discord.manager_role_ids"),
+        log_channel_id=_optional_id(raw, "discord.log_channel_id"),
+        api_base=_url(raw, "discord.api_base", d.api_base, ("http://", "https://")),
+        gateway_url=_url(raw, "discord.gateway_url", d.gateway_url, ("ws://", "wss://")),
+        mention_asker=_bool(raw, "discord.mention_asker", d.mention_asker),
+        entry_cooldown_seconds=_float(raw, "discord.entry_cooldown_seconds", d.entry_cooldown_seconds, minimum=0.0),
+        member_rate_limit_count=_int(raw, "discord.member_rate_limit_count", d.member_rate_limit_count, minimum=1),
+        member_rate_limit_seconds=_float(
+            raw, "discord.member_rate_limit_seconds", d.member_rate_limit_seconds, minimum=0.0
+        ),
+        guild_ready_timeout=_float(raw, "discord.guild_ready_timeout", d.guild_ready_timeout, minimum=0.0),
+    )
+    _reject_unknown(raw, "discord", DiscordSettings)
+    return settings
+
+
+# --- small typed readers: each names the full key in its error -------------------------------------
+
+
+def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    value = raw.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(name, "must be a mapping")
+    return value
+
+
+def _reject_unknown(raw: dict[str, Any], section: str, cls: type) -> None:
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{section}.{key}", f"unknown key (expected one of {', '.join(sorted(known))})")
+
+
+def _leaf(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
+def _path(raw: dict[str, Any], key: str, base: Path, *, default: str) -> Path:
+    value = raw.get(_leaf(key), default)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(key, "must be a non-empty path")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def _int(raw: dict[str, Any], key: str, default: int, *, minimum: int) -> int:
+    value = raw.get(_leaf(key), default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, f"must be a whole number, got {value!r}")
+    if value < minimum:
+        raise ConfigError(key, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(
+    raw: dict[str, Any], key: str, default: float, *, minimum: float, maximum: float | None = None
+) -> float:
+    value = raw.get(_leaf(key), default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(key, f"must be a number, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ConfigError(key, f"must be {bound}, got {value}")
+    return float(value)
+
+
+def _bool(raw: dict[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(_leaf(key), default)
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _snowflake(value: Any, key: str) -> int:
+    # Discord ids are 64-bit integers; YAML users sometimes quote them, which we accept.
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value >= 2**64:
+        raise ConfigError(key, f"must be a Discord id (a positive whole number), got {value!r}")
+    return value
+
+
+def _ids(raw: dict[str, Any], key: str) -> tuple[int, ...]:
+    value = raw.get(_leaf(key)) or []
+    if not isinstance(value, list):
+        raise ConfigError(key, "must be a list of Discord ids")
+    return tuple(_snowflake(v, f"{key}[{i}]") for i, v in enumerate(value))
+
+
+def _optional_id(raw: dict[str, Any], key: str) -> int | None:
+    value = raw.get(_leaf(key))
+    return None if value is None else _snowflake(value, key)
+
+
+def _url(raw: dict[str, Any], key: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = raw.get(_leaf(key)) or default
+    if not isinstance(value, str) or not value.startswith(schemes):
+        raise ConfigError(key, f"must be a URL starting with {' or '.join(schemes)}")
+    return value

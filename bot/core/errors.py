@@ -1,0 +1,110 @@
+"""Named domain errors. Front ends translate these into messages, each in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class BotError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class ConfigError(BotError):
+    """A config key is missing, malformed or unknown."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"config: {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class KnowledgeIssue:
+    """One problem in the knowledge base: where it is and what is wrong."""
+
+    file: str
+    entry: str | None
+    field: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.entry:
+            where += f": entry {self.entry}"
+        if self.field:
+            where += f": field {self.field}"
+        return f"{where}: {self.problem}"
+
+
+class KnowledgeError(BotError):
+    """The knowledge base failed validation; it lists every issue found."""
+
+    def __init__(self, issues: list[KnowledgeIssue]) -> None:
+        self.issues = list(issues)
+        head = f"{len(self.issues)} problem(s) in the knowledge base"
+        super().__init__(head + ":\n" + "\n".join(f"  {issue}" for issue in self.issues))
+
+
+class EntryNotFound(BotError):
+    """No knowledge-base entry (or rule) has this id."""
+
+    def __init__(self, entry_id: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(f"no entry with id {entry_id!r}")
+        self.entry_id = entry_id
+        self.suggestions = suggestions
+
+
+class DuplicateEntry(BotError):
+    """An entry with this id already exists."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(f"an entry with id {entry_id!r} already exists")
+        self.entry_id = entry_id
+
+
+class EditConflict(BotError):
+    """The entry changed since the editor opened it; saving would overwrite someone's work."""
+
+    def __init__(self, entry_id: str, expected_version: int, current_version: int) -> None:
+        super().__init__(
+            f"entry {entry_id!r} was changed (now version {current_version}) since you opened "
+            f"version {expected_version}"
+        )
+        self.entry_id = entry_id
+        self.expected_version = expected_version
+        self.current_version = current_version
+
+
+class PermissionDenied(BotError):
+    """The caller may not do this."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ProfileNotFound(BotError):
+    """No ledger profile (or linked Discord user) matches this reference."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no profile or linked Discord user {ref!r}")
+        self.ref = ref
+
+
+class ReferenceNotFound(BotError):
+    """No ledger entry or job matches this reference."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no ledger entry or job {ref!r}")
+        self.ref = ref
+
+
+class ImportRejected(BotError):
+    """An import had bad rows; nothing was imported."""
+
+    def __init__(self, problems: list[str], total: int) -> None:
+        self.problems = list(problems)
+        self.total = total
+        shown = "\n".join(f"  {p}" for p in self.problems)
+        more = f"\n  ... and {total - len(self.problems)} more" if total > len(self.problems) else ""
+        super().__init__(f"import refused, nothing was imported: {total} bad row(s)\n{shown}{more}")

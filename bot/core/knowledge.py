@@ -1,0 +1,373 @@
+"""The knowledge base: typed entries and rules, loaded from YAML and validated.
+
+Layout on disk (chosen so that a moderator's edit touches one small file and git diffs stay small):
+
+    knowledge/
+      entries/<entry-id>.yaml   one FAQ entry per file; the file name is the entry id
+      rules.yaml                the machine-readable rules that charge explanations cite
+
+Loading never half-succeeds: either every file validates and a new KnowledgeBase is returned, or a
+KnowledgeError lists every problem (file, entry, field, what is wrong) and the caller keeps the
+knowledge base it already had.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.errors import EntryNotFound, KnowledgeError, KnowledgeIssue
+
+ENTRIES_DIR = "entries"
+RULES_FILE = "rules.yaml"
+MAX_ANSWER_CHARS = 1500
+MAX_QUESTION_CHARS = 200
+MAX_PHRASING_CHARS = 400
+MIN_ALTERNATES = 6
+AUDIENCES = ("all", "agency", "freelancer")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_ID_CHARS = 64
+
+ENTRY_FIELDS = ("id", "question", "audience", "alternates", "answer", "related", "sources", "reviewed")
+REQUIRED_ENTRY_FIELDS = ("id", "question", "alternates", "answer", "related", "sources", "reviewed")
+RULE_FIELDS = ("id", "text", "entries")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One FAQ entry: a canonical question, the ways members ask it, and the answer."""
+
+    id: str
+    question: str
+    alternates: tuple[str, ...]
+    answer: str
+    related: tuple[str, ...]
+    sources: tuple[str, ...]
+    reviewed: dt.date
+    audience: str = "all"
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """The canonical question followed by every alternate phrasing."""
+        return (self.question, *self.alternates)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Return the entry as plain data, in the field order used on disk."""
+        data: dict[str, Any] = {"id": self.id, "question": self.question}
+        if self.audience != "all":
+            data["audience"] = self.audience
+        data["alternates"] = list(self.alternates)
+        data["answer"] = self.answer
+        data["related"] = list(self.related)
+        data["sources"] = list(self.sources)
+        data["reviewed"] = self.reviewed
+        return data
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A machine-readable rule that ledger explanations cite, with the FAQ entries that explain it."""
+
+    id: str
+    text: str
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A validated, immutable knowledge base. Replace it whole; never mutate it."""
+
+    entries: Mapping[str, Entry]
+    rules: Mapping[str, Rule]
+    files: Mapping[str, Path] = field(default_factory=dict)
+
+    def entry(self, entry_id: str) -> Entry:
+        """Return the entry with this id or raise EntryNotFound."""
+        try:
+            return self.entries[entry_id]
+        except KeyError:
+            raise EntryNotFound(entry_id) from None
+
+    def rule(self, rule_id: str) -> Rule:
+        """Return the rule with this id or raise EntryNotFound."""
+        try:
+            return self.rules[rule_id]
+        except KeyError:
+            raise EntryNotFound(rule_id) from None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def normalise_phrasing(text: str) -> str:
+    """Fold a phrasing for duplicate detection: case, spacing and trailing punctuation don't count."""
+    return " ".join(text.casefold().split()).rstrip("?.! ")
+
+
+# --- loading -------------------------------------------------------------------------------------------
+
+
+def load_knowledge(root: str | Path) -> KnowledgeBase:
+    """Load and validate a knowledge directory; raise KnowledgeError listing every problem."""
+    root = Path(root)
+    issues: list[KnowledgeIssue] = []
+    if not root.is_dir():
+        raise KnowledgeError([KnowledgeIssue(str(root), None, None, "knowledge directory not found")])
+    entries_dir = root / ENTRIES_DIR
+    if not entries_dir.is_dir():
+        issues.append(KnowledgeIssue(str(entries_dir), None, None, "entries directory not found"))
+        raise KnowledgeError(issues)
+
+    entries: dict[str, Entry] = {}
+    files: dict[str, Path] = {}
+    for path in sorted(entries_dir.iterdir()):
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        if path.suffix not in (".yaml", ".yml"):
+            issues.append(KnowledgeIssue(_display(path, root), None, None, "not a .yaml file"))
+            continue
+        raw = _read_yaml(path, root, issues)
+        if raw is None:
+            continue
+        entry = parse_entry(raw, _display(path, root), issues)
+        if entry is None:
+            continue
+        if entry.id != path.stem:
+            issues.append(
+                KnowledgeIssue(_display(path, root), entry.id, "id", f"must match the file name {path.stem!r}")
+            )
+        if entry.id in entries:
+            issues.append(
+                KnowledgeIssue(
+                    _display(path, root), entry.id, "id", f"duplicate id, also in {_display(files[entry.id], root)}"
+                )
+            )
+            continue
+        entries[entry.id] = entry
+        files[entry.id] = path
+
+    rules = _load_rules(root, issues)
+    issues.extend(cross_check(entries, rules, {k: _display(v, root) for k, v in files.items()}))
+    if issues:
+        raise KnowledgeError(issues)
+    return KnowledgeBase(entries=entries, rules=rules, files=files)
+
+
+def parse_entry(raw: Any, file: str, issues: list[KnowledgeIssue]) -> Entry | None:
+    """Validate one entry mapping; append problems to issues and return None when it is unusable."""
+    if not isinstance(raw, dict):
+        issues.append(KnowledgeIssue(file, None, None, "an entry file must hold one mapping (id: ..., question: ...)"))
+        return None
+    raw_id = raw.get("id")
+    entry_id = raw_id if isinstance(raw_id, str) and raw_id else None
+    before = len(issues)
+
+    def problem(field_name: str | None, text: str) -> None:
+        issues.append(KnowledgeIssue(file, entry_id, field_name, text))
+
+    for key in raw:
+        if key not in ENTRY_FIELDS:
+            hint = _closest(str(key), ENTRY_FIELDS)
+            problem(str(key), "unknown field" + (f" (did you mean {hint!r}?)" if hint else ""))
+    for key in REQUIRED_ENTRY_FIELDS:
+        if key not in raw:
+            problem(key, "missing")
+
+    if "id" in raw:
+        _check_id(raw_id, problem)
+    question = _text(raw.get("question"), "question", MAX_QUESTION_CHARS, problem) if "question" in raw else ""
+    answer = _text(raw.get("answer"), "answer", MAX_ANSWER_CHARS, problem) if "answer" in raw else ""
+    alternates = _string_list(raw.get("alternates"), "alternates", problem, item_max=MAX_PHRASING_CHARS)
+    if "alternates" in raw and len(alternates) < MIN_ALTERNATES and isinstance(raw.get("alternates"), list):
+        problem("alternates", f"needs at least {MIN_ALTERNATES} phrasings, has {len(alternates)}")
+    related = _string_list(raw.get("related"), "related", problem, allow_empty=True)
+    sources = _string_list(raw.get("sources"), "sources", problem)
+    for i, url in enumerate(sources):
+        if not url.startswith(("https://", "http://")):
+            problem(f"sources[{i}]", f"must be a URL, got {url!r}")
+    reviewed = _date(raw.get("reviewed"), problem) if "reviewed" in raw else None
+    audience = raw.get("audience", "all")
+    if audience not in AUDIENCES:
+        problem("audience", f"must be one of {', '.join(AUDIENCES)}, got {audience!r}")
+
+    seen: dict[str, str] = {}
+    for label, text in [("question", question)] + [(f"alternates[{i}]", a) for i, a in enumerate(alternates)]:
+        key = normalise_phrasing(text)
+        if key and key in seen:
+            problem(label, f"repeats {seen[key]} of the same entry")
+        seen.setdefault(key, label)
+    if entry_id and entry_id in related:
+        problem("related", "an entry cannot be related to itself")
+
+    if len(issues) > before or entry_id is None or reviewed is None:
+        return None
+    return Entry(
+        id=entry_id,
+        question=question,
+        alternates=tuple(alternates),
+        answer=answer,
+        related=tuple(related),
+        sources=tuple(sources),
+        reviewed=reviewed,
+        audience=audience,
+    )
+
+
+def cross_check(
+    entries: Mapping[str, Entry], rules: Mapping[str, Rule], files: Mapping[str, str]
+) -> list[KnowledgeIssue]:
+    """Check what spans entries: related ids exist, rule entries exist, no phrasing is shared."""
+    issues: list[KnowledgeIssue] = []
+    owner: dict[str, tuple[str, str]] = {}
+    for entry in entries.values():
+        file = files.get(entry.id, f"{ENTRIES_DIR}/{entry.id}.yaml")
+        for rel in entry.related:
+            if rel not in entries:
+                issues.append(KnowledgeIssue(file, entry.id, "related", f"unknown entry id {rel!r}"))
+        for i, text in enumerate(entry.phrasings):
+            label = "question" if i == 0 else f"alternates[{i - 1}]"
+            key = normalise_phrasing(text)
+            if key in owner and owner[key][0] != entry.id:
+                other, other_label = owner[key]
+                issues.append(
+                    KnowledgeIssue(file, entry.id, label, f"phrasing {text!r} is also {other_label} of entry {other!r}")
+                )
+            owner.setdefault(key, (entry.id, label))
+    for rule in rules.values():
+        for ref in rule.entries:
+            if ref not in entries:
+                issues.append(KnowledgeIssue(RULES_FILE, rule.id, "entries", f"unknown entry id {ref!r}"))
+    return issues
+
+
+def _load_rules(root: Path, issues: list[KnowledgeIssue]) -> dict[str, Rule]:
+    path = root / RULES_FILE
+    rules: dict[str, Rule] = {}
+    if not path.exists():
+        issues.append(KnowledgeIssue(RULES_FILE, None, None, "rules file not found"))
+        return rules
+    raw = _read_yaml(path, root, issues)
+    if raw is None:
+        return rules
+    if not isinstance(raw, dict) or set(raw) != {"rules"} or not isinstance(raw["rules"], list):
+        issues.append(KnowledgeIssue(RULES_FILE, None, None, "must hold one key, rules:, with a list of rules"))
+        return rules
+    for position, item in enumerate(raw["rules"], start=1):
+        label = f"#{position}"
+        if not isinstance(item, dict):
+            issues.append(KnowledgeIssue(RULES_FILE, label, None, "a rule must be a mapping with id, text, entries"))
+            continue
+        rule_id = item.get("id") if isinstance(item.get("id"), str) else None
+        before = len(issues)
+
+        def problem(field_name: str | None, text: str, _rid: str | None = rule_id, _label: str = label) -> None:
+            issues.append(KnowledgeIssue(RULES_FILE, _rid or _label, field_name, text))
+
+        for key in item:
+            if key not in RULE_FIELDS:
+                hint = _closest(str(key), RULE_FIELDS)
+                problem(str(key), "unknown field" + (f" (did you mean {hint!r}?)" if hint else ""))
+        for key in RULE_FIELDS:
+            if key not in item:
+                problem(key, "missing")
+        if "id" in item:
+            _check_id(item.get("id"), problem)
+        text = _text(item.get("text"), "text", MAX_ANSWER_CHARS, problem) if "text" in item else ""
+        refs = _string_list(item.get("entries"), "entries", problem, allow_empty=True)
+        if rule_id in rules:
+            problem("id", "duplicate rule id")
+        if len(issues) == before and rule_id:
+            rules[rule_id] = Rule(id=rule_id, text=text, entries=tuple(refs))
+    return rules
+
+
+def _read_yaml(path: Path, root: Path, issues: list[KnowledgeIssue]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or "syntax error"
+        issues.append(KnowledgeIssue(_display(path, root), None, None, f"broken YAML{where}: {reason}"))
+    except (OSError, UnicodeDecodeError) as exc:
+        issues.append(KnowledgeIssue(_display(path, root), None, None, f"cannot read file: {exc}"))
+    return None
+
+
+def _check_id(value: Any, problem: Any) -> None:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        problem("id", f"must be lowercase words joined by hyphens (like 'proposal-cost'), got {value!r}")
+    elif len(value) > MAX_ID_CHARS:
+        problem("id", f"must be at most {MAX_ID_CHARS} characters")
+
+
+def _text(value: Any, name: str, limit: int, problem: Any) -> str:
+    if not isinstance(value, str):
+        problem(name, f"must be text, got {type(value).__name__}")
+        return ""
+    text = value.strip()
+    if not text:
+        problem(name, "is empty")
+    elif len(text) > limit:
+        problem(name, f"is {len(text)} characters; the limit is {limit}")
+    return text
+
+
+def _string_list(
+    value: Any, name: str, problem: Any, *, allow_empty: bool = False, item_max: int | None = None
+) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problem(name, "must be a list")
+        return []
+    out: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            problem(f"{name}[{i}]", "must be non-empty text")
+            continue
+        text = " ".join(item.split())
+        if item_max is not None and len(text) > item_max:
+            problem(f"{name}[{i}]", f"is {len(text)} characters; the limit is {item_max}")
+            continue
+        out.append(text)
+    if not out and not allow_empty and not value:
+        problem(name, "is empty")
+    return out
+
+
+def _date(value: Any, problem: Any) -> dt.date | None:
+    # PyYAML's safe loader turns an unquoted 2026-11-28 into a date already; accept quoted text too.
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    problem("reviewed", f"must be a date like 2026-11-28, got {value!r}")
+    return None
+
+
+def _closest(name: str, choices: Iterable[str]) -> str | None:
+    from rapidfuzz import fuzz, process, utils
+
+    match = process.extractOne(
+        name, list(choices), scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=70
+    )
+    return match[0] if match else None
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent)) if root.parent != path else str(path)
+    except ValueError:
+        return str(path)
