@@ -75,6 +75,25 @@ class EditConflict(BotError):
         self.current_version = current_version
 
 
+class VersionNotFound(BotError):
+    """The history holds no such version of this entry."""
+
+    def __init__(self, entry_id: str, version: int, latest: int) -> None:
+        known = f"versions 1 to {latest}" if latest else "no recorded versions"
+        super().__init__(f"entry {entry_id!r} has no version {version} (it has {known})")
+        self.entry_id = entry_id
+        self.version = version
+        self.latest = latest
+
+
+class FeedbackItemNotFound(BotError):
+    """No open item in the unanswered queue has this id."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"no open unanswered-queue item #{item_id}")
+        self.item_id = item_id
+
+
 class PermissionDenied(BotError):
     """The caller may not do this."""
 
@@ -97,6 +116,10 @@ class ReferenceNotFound(BotError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"no ledger entry or job {ref!r}")
         self.ref = ref
+
+
+class LedgerError(BotError):
+    """The ledger cannot do this (bad link request, unreadable or too-new ledger file)."""
 
 
 class ImportRejected(BotError):
