@@ -1,0 +1,1 @@
+"""Discord cogs: each translates Discord events for one feature into core calls and back."""

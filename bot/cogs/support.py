@@ -1,0 +1,152 @@
+"""The support-channel listener: answer, suggest or stay silent on members' questions, unprompted.
+
+It pulls plain values out of the message, asks the core (channel policy, answer engine, cooldowns)
+and performs the one Discord side effect. Each handled message ends with a `support_outcome` event
+(`bot.wait_for("support_outcome")`), which tests and the benchmark use to see silence happen.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.core.channel_policy import MessageFacts, Reply, judge_message, plan_reply
+from bot.core.feedback import Post
+from bot.core.text import looks_like_question
+from bot.ui.embeds import answer_embed, earlier_answer_text, suggestion_embed
+from bot.ui.views import feedback_view, suggestion_view
+
+if TYPE_CHECKING:
+    from bot.discord_bot import SupportBot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SupportOutcome:
+    """What the listener did with one message (dispatched as the `support_outcome` event)."""
+
+    message_id: int
+    action: (
+        str  # ignored | silent | answer | suggest | point to the earlier answer | member rate limit reached
+    )
+    reason: str
+    entry_id: str | None = None
+    reply_id: int | None = None
+
+
+def message_facts(message: discord.Message) -> MessageFacts:
+    """Pull the values the channel policy needs out of a discord.py message."""
+    channel = message.channel
+    parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
+    replied_to: int | None = None
+    is_reply = message.type is discord.MessageType.reply
+    if is_reply and message.reference is not None:
+        resolved = message.reference.resolved or message.reference.cached_message
+        if isinstance(resolved, discord.Message):
+            replied_to = resolved.author.id
+    return MessageFacts(
+        author_id=message.author.id,
+        author_is_bot=message.author.bot,
+        is_webhook=message.webhook_id is not None,
+        channel_id=channel.id,
+        parent_id=parent_id,
+        in_guild=message.guild is not None,
+        content=message.content,
+        is_reply=is_reply,
+        replied_to_author_id=replied_to,
+        is_system=message.is_system(),
+    )
+
+
+class SupportCog(commands.Cog):
+    """Answer questions in the configured support channels (and their threads and forum posts)."""
+
+    def __init__(self, bot: SupportBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.support_channel_ids = frozenset(bot.services.settings.discord.support_channel_ids)
+        self.mention_asker = bot.services.settings.discord.mention_asker
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        assert self.bot.user is not None
+        facts = message_facts(message)
+        verdict = judge_message(
+            facts, bot_user_id=self.bot.user.id, support_channel_ids=self.support_channel_ids
+        )
+        if not verdict.acts:
+            self._done(SupportOutcome(message.id, "ignored", verdict.value))
+            return
+        decision = self.services.engine.decide(message.content)
+        plan = plan_reply(
+            decision, self.services.cooldowns, channel_id=message.channel.id, author_id=message.author.id
+        )
+        reply_id: int | None = None
+        if plan.reply is Reply.SILENT:
+            if looks_like_question(message.content):
+                self.services.feedback.submit_background(
+                    self._record_silence,
+                    message.content,
+                    decision.score,
+                    message.channel.id,
+                    message.id,
+                    message.author.id,
+                )
+        elif plan.reply is Reply.ANSWER:
+            reply_id = await self._answer(message, plan.entry_id or "")
+        elif plan.reply is Reply.POINT_TO_EARLIER:
+            sent = await message.reply(
+                earlier_answer_text(plan.earlier_jump_url or ""), mention_author=self.mention_asker
+            )
+            reply_id = sent.id
+        elif plan.reply is Reply.SUGGEST:
+            kb = self.services.engine.kb
+            sent = await message.reply(
+                embed=suggestion_embed(decision.candidates[:3], kb),
+                view=suggestion_view(message.author.id, decision.candidates, kb),
+                mention_author=self.mention_asker,
+            )
+            reply_id = sent.id
+        log.debug("message %s: %s (%s)", message.id, plan.reply.value, decision.reason)
+        self._done(SupportOutcome(message.id, plan.reply.value, decision.reason, plan.entry_id, reply_id))
+
+    async def _answer(self, message: discord.Message, entry_id: str) -> int:
+        entry = self.services.engine.kb.entry(entry_id)
+        cooldowns = self.services.cooldowns
+        # Reserve the cooldown before the send: the same question arriving meanwhile is pointed here.
+        cooldowns.record_answer(message.channel.id, entry.id, message.jump_url)
+        sent = await message.reply(
+            embed=answer_embed(entry), view=feedback_view(entry.id), mention_author=self.mention_asker
+        )
+        cooldowns.record_answer(message.channel.id, entry.id, sent.jump_url)
+        post = Post(
+            sent.id,
+            entry.id,
+            message.channel.id,
+            message.content,
+            via="channel",
+            asker_id=message.author.id,
+            question_message_id=message.id,
+        )
+        self.services.feedback.submit_background(self.services.feedback.record_post, post)
+        return sent.id
+
+    def _record_silence(
+        self, text: str, score: float, channel_id: int, message_id: int, author_id: int
+    ) -> None:
+        self.services.feedback.record_silence(
+            text, score=score, channel_id=channel_id, message_id=message_id, author_id=author_id
+        )
+
+    def _done(self, outcome: SupportOutcome) -> None:
+        self.bot.dispatch("support_outcome", outcome)
+
+
+async def setup(bot: SupportBot) -> None:
+    """Load the support-channel listener."""
+    await bot.add_cog(SupportCog(bot))

@@ -1,0 +1,63 @@
+"""The services the Discord front end runs on, built once from settings and injected into the bot.
+
+To add a service (the ledger, the moderators' knowledge store...): add a field with a default of None
+to `Services`, open it in `build_services`, and register its `close` with `services.on_close(...)` so
+shutdown finishes its pending work. Cogs reach it as `bot.services.<name>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+from bot.core.answers import AnswerEngine
+from bot.core.cooldowns import Clock, Cooldowns
+from bot.core.feedback import FeedbackStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the bot's cogs call into; nothing here imports discord."""
+
+    settings: Settings
+    engine: AnswerEngine
+    feedback: FeedbackStore
+    cooldowns: Cooldowns
+    clock: Clock = time.monotonic
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run closer at shutdown (closers run last-registered first)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        """Close every service, finishing pending writes; safe to call twice."""
+        while self._closers:
+            closer = self._closers.pop()
+            try:
+                closer()
+            except Exception:
+                log.exception("error while closing a service")
+
+
+def build_services(
+    settings: Settings, *, engine: AnswerEngine | None = None, clock: Clock = time.monotonic
+) -> Services:
+    """Open what the bot needs: the answer engine (unless given), the feedback store, the cooldowns."""
+    engine = engine if engine is not None else AnswerEngine.from_settings(settings)
+    d = settings.discord
+    feedback = FeedbackStore(settings.feedback.path)
+    cooldowns = Cooldowns(
+        entry_cooldown_seconds=d.entry_cooldown_seconds,
+        member_rate_limit_count=d.member_rate_limit_count,
+        member_rate_limit_seconds=d.member_rate_limit_seconds,
+        clock=clock,
+    )
+    services = Services(settings=settings, engine=engine, feedback=feedback, cooldowns=cooldowns, clock=clock)
+    services.on_close(feedback.close)
+    return services

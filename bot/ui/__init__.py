@@ -1,0 +1,1 @@
+"""Discord presentation: embed builders, views and the one safe way to answer an interaction."""

@@ -1,0 +1,77 @@
+"""The one way to answer an interaction, and the user-facing text for domain errors."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import discord
+
+from bot.core.errors import BotError, EntryNotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+async def safe_send(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+    ephemeral: bool = True,
+) -> None:
+    """Answer an interaction: the initial response if none was sent yet, else a followup."""
+    kwargs: dict[str, Any] = {"ephemeral": ephemeral}
+    if content is not None:
+        kwargs["content"] = content
+    if embed is not None:
+        kwargs["embed"] = embed
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+def user_message(error: BotError) -> str:
+    """Say what went wrong in words a member understands."""
+    if isinstance(error, EntryNotFound):
+        hint = f" Did you mean {', '.join(f'`{s}`' for s in error.suggestions)}?" if error.suggestions else ""
+        return f"There is no FAQ entry `{error.entry_id}`.{hint}"
+    if isinstance(error, PermissionDenied):
+        return f"You can't do that: {error.reason}"
+    return str(error)
+
+
+async def report_unexpected(interaction: discord.Interaction, error: BaseException, where: str) -> None:
+    """Log an unexpected failure with its traceback and apologise to the member, once."""
+    log.error("unexpected error in %s", where, exc_info=(type(error), error, error.__traceback__))
+    try:
+        await safe_send(interaction, APOLOGY, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not send the apology for %s", where)
+
+
+def guarded(where: str) -> Callable[[F], F]:
+    """Wrap a component callback: domain errors become a short ephemeral message, the rest an apology."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        async def wrapper(self: Any, interaction: discord.Interaction, *args: Any) -> Any:
+            try:
+                return await fn(self, interaction, *args)
+            except BotError as exc:
+                log.debug("%s: %s", where, exc)
+                await safe_send(interaction, user_message(exc), ephemeral=True)
+            except Exception as exc:
+                await report_unexpected(interaction, exc, where)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
