@@ -1,0 +1,299 @@
+"""Explain a ledger entry in plain words: which balance changed, why (citing rule ids), what to do next.
+
+An explanation only states what the ledger records and what the knowledge base's rules say. Kinds the
+rules do not cover (monthly grants, bonuses, the Availability badge, manual adjustments) are explained
+as far as the entry itself goes, say that no rule covers them, and point to support: never a guessed
+reason. Rule ids are the contract in knowledge/rules.yaml; `faq` lists the FAQ entries that explain
+them, for a front end to link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.knowledge import KnowledgeBase
+from bot.core.ledger.models import AGENCY_ADMIN_ROLES, LedgerEntry, Membership, Profile
+
+SEPARATE = "separate-balances"
+DRAWS = "proposal-draws-from-submitting-profile"
+NO_TRANSFERS = "no-transfers"
+BILLING = "billing-method-per-profile"
+PURCHASE_ROLES = "agency-purchase-roles"
+RETURNED = "returned-connects"
+BOOST = "boost-charges"
+EXPIRY = "expiry"
+RULE_IDS = (SEPARATE, DRAWS, NO_TRANSFERS, BILLING, PURCHASE_ROLES, RETURNED, BOOST, EXPIRY)
+
+# FAQ topics (ids from the knowledge base's topic contract) for each kind, linked even without rules.
+KIND_FAQ = {
+    "proposal": ("proposal-cost",),
+    "boost": ("boosted-proposals",),
+    "purchase": ("buying-connects",),
+    "monthly": ("monthly-free-connects", "freelancer-plus-plan"),
+    "bonus": ("bonus-connects",),
+    "returned": ("refunds-returned-connects",),
+    "expired": ("expiry-rollover",),
+    "availability": ("availability-badge",),
+    "adjustment": ("connects-history-balance",),
+}
+SUPPORT_FAQ = "contact-support"
+
+
+@dataclass(frozen=True)
+class EntryContext:
+    """What an explanation needs besides the entry, gathered from the store by the caller."""
+
+    entry: LedgerEntry
+    profile: Profile
+    actor: Profile | None = None
+    # The actor's membership of the entry's agency (agency entries), if they are a member now.
+    actor_membership: Membership | None = None
+    # The agencies the entry's freelancer belongs to (freelancer entries).
+    memberships: tuple[Membership, ...] = ()
+    agency_names: tuple[tuple[str, str], ...] = ()
+    # The other entries of the same job, in time order.
+    related: tuple[LedgerEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A plain-language explanation of one entry and the rules it relies on."""
+
+    entry: LedgerEntry
+    profile: Profile
+    rules: tuple[str, ...]
+    faq: tuple[str, ...]
+    text: str
+    covered: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the explanation in the JSON shape of `ledger explain --json` (plus extra keys)."""
+        e = self.entry
+        return {
+            "entry": e.id,
+            "profile": e.profile,
+            "profile_kind": self.profile.kind,
+            "kind": e.kind,
+            "connects": e.connects,
+            "job": e.job,
+            "actor": e.actor,
+            "rules": list(self.rules),
+            "text": self.text,
+            "occurred_at": e.occurred_at,
+            "balance_after": e.balance_after,
+            "covered": self.covered,
+            "faq": list(self.faq),
+        }
+
+
+def connects(n: int) -> str:
+    """Say an amount of Connects in words: '1 Connect', '6 Connects'."""
+    n = abs(n)
+    return f"{n} Connect" if n == 1 else f"{n} Connects"
+
+
+def explain_entry(ctx: EntryContext, kb: KnowledgeBase | None = None) -> Explanation:
+    """Explain one entry; cite only rules the reason relies on."""
+    handler = _HANDLERS.get(ctx.entry.kind, _uncovered)
+    text, rules, covered = handler(ctx)
+    if ctx.entry.note and ctx.entry.kind not in ("proposal",):
+        text += f' The ledger note says: "{ctx.entry.note}".'
+    return Explanation(
+        ctx.entry, ctx.profile, tuple(rules), _faq(ctx.entry.kind, rules, covered, kb), text, covered
+    )
+
+
+def _faq(kind: str, rules: Sequence[str], covered: bool, kb: KnowledgeBase | None) -> tuple[str, ...]:
+    ids: list[str] = []
+    for rule_id in rules:
+        if kb is not None and rule_id in kb.rules:
+            ids.extend(kb.rules[rule_id].entries)
+    ids.extend(KIND_FAQ.get(kind, ()))
+    if not covered:
+        ids.append(SUPPORT_FAQ)
+    if kb is not None:
+        ids = [i for i in ids if i in kb.entries]
+    return tuple(dict.fromkeys(ids))
+
+
+# --- wording helpers --------------------------------------------------------------------------------------
+
+
+def _whose(profile: Profile) -> str:
+    if profile.is_agency:
+        return f"{profile.name}'s collective agency balance (the one balance all its members share)"
+    return f"{profile.name}'s own freelancer balance"
+
+
+def _first(profile: Profile | None) -> str:
+    return profile.name.split()[0] if profile and profile.name else "the member"
+
+
+def _role_words(role: str) -> str:
+    return role.replace("_", " ")
+
+
+def _job(entry: LedgerEntry) -> str:
+    return f"job {entry.job}" if entry.job else "a job"
+
+
+def _spent_on_job(ctx: EntryContext, kinds: tuple[str, ...]) -> LedgerEntry | None:
+    for other in reversed(ctx.related):
+        if other.id != ctx.entry.id and other.kind in kinds and other.profile == ctx.entry.profile:
+            return other
+    return None
+
+
+# --- one handler per kind: (text, rules, covered) -----------------------------------------------------------
+
+Result = tuple[str, list[str], bool]
+
+
+def _proposal(ctx: EntryContext) -> Result:
+    e, p = ctx.entry, ctx.profile
+    if p.is_agency:
+        actor, role = ctx.actor, ctx.actor_membership
+        by = f" by {actor.name}" if actor else " (the ledger does not record which member)"
+        not_from = f"{actor.name}'s own freelancer balance" if actor else "any member's freelancer balance"
+        text = (
+            f"{connects(e.connects)} were taken from {_whose(p)}, not from {not_from}. "
+            f"Why: this proposal for {_job(e)} was submitted under the agency{by}, and a proposal "
+            f"draws from the balance of the profile it was submitted under, whoever submits it. "
+            f"Agency and freelancer Connects are separate balances, charged separately"
+        )
+        text += f", so {_first(actor)}'s freelancer balance is unchanged by it." if actor else "."
+        text += " Next: switch to the agency context and open its Connects history to see this charge."
+        if role is not None and role.exclusive:
+            text += f" As an exclusive member, {_first(actor)} applies only through the agency."
+        elif role is not None:
+            text += (
+                " To pay from the freelancer balance instead, a non-exclusive member sends the proposal "
+                "from the freelancer profile rather than as an agency member."
+            )
+        return text, [DRAWS, SEPARATE], True
+    text = (
+        f"{connects(e.connects)} were taken from {_whose(p)}. Why: this proposal for {_job(e)} was "
+        f"submitted from the freelancer profile, and a proposal draws from the balance of the profile "
+        f"it was submitted under."
+    )
+    if not ctx.memberships:
+        text += " Next: the job post shows how many Connects a proposal needs before you submit."
+        return text, [DRAWS], True
+    membership = ctx.memberships[0]
+    agency = dict(ctx.agency_names).get(membership.agency, membership.agency)
+    text += (
+        f" {_first(p)} is also a member of {agency}, but this proposal was not sent as an agency "
+        f"member, so the agency's balance was not used. Agency and freelancer balances are separate, "
+        f"and Connects can't be moved between them afterwards."
+    )
+    if membership.exclusive:
+        text += (
+            f" {_first(p)} is an exclusive member now, and exclusive members apply only through the "
+            f"agency: if this proposal went out after that, contact Upwork Support with entry {e.id}."
+        )
+    else:
+        text += f" Next: when the agency should pay, submit the proposal as a member of {agency}."
+    return text, [DRAWS, SEPARATE, NO_TRANSFERS], True
+
+
+def _boost(ctx: EntryContext) -> Result:
+    e, p = ctx.entry, ctx.profile
+    proposal = _spent_on_job(ctx, ("proposal",))
+    text = (
+        f"{connects(e.connects)} were taken from {_whose(p)} as a boost bid on {_job(e)}. A boost bid "
+        f"is charged on top of the proposal's own cost, as a separate line in the Connects history"
+    )
+    text += f" (the proposal is entry {proposal.id}, {connects(proposal.connects)})." if proposal else "."
+    rules = [BOOST]
+    if p.is_agency:
+        text += " The boost was on an agency proposal, so the agency's balance paid, not a freelancer's."
+        rules.append(SEPARATE)
+    text += f" Next: open {p.name}'s Connects history to see both lines."
+    return text, rules, True
+
+
+def _purchase(ctx: EntryContext) -> Result:
+    e, p = ctx.entry, ctx.profile
+    method = f" ({p.billing_method})" if p.billing_method else ""
+    if not p.is_agency:
+        text = (
+            f"{connects(e.connects)} were added to {_whose(p)}: a purchase paid with the freelancer "
+            f"profile's own billing method{method}. Each profile pays with its own billing method, so "
+            f"these Connects serve proposals sent from this freelancer profile. Next: nothing to do; "
+            f"they are in the balance now."
+        )
+        return text, [BILLING], True
+    buyer, role = "", ctx.actor_membership.role if ctx.actor_membership else None
+    if ctx.actor is not None:
+        buyer = f", bought by {ctx.actor.name}" + (f" ({_role_words(role)})" if role else "")
+    text = (
+        f"{connects(e.connects)} were added to {_whose(p)}: a purchase paid with the billing method on "
+        f"the Agency profile{method}{buyer}. Each profile pays with its own billing method: agency "
+        f"Connects are bought with a billing method added under the Agency profile, never from a "
+        f"freelancer balance or card. Only the agency owner and agency admins can buy Connects for "
+        f"the agency."
+    )
+    if role is not None and role not in AGENCY_ADMIN_ROLES:
+        text += (
+            f" The ledger records {ctx.actor.name if ctx.actor else 'the buyer'} as the buyer, who is "
+            f"not an owner or admin now; ask the agency owner or support if that looks wrong."
+        )
+    text += " Next: to buy more, the owner or an admin adds Connects from the agency context."
+    return text, [BILLING, PURCHASE_ROLES], True
+
+
+def _returned(ctx: EntryContext) -> Result:
+    e, p = ctx.entry, ctx.profile
+    spent = _spent_on_job(ctx, ("proposal",))
+    text = f"{connects(e.connects)} came back to {_whose(p)} for {_job(e)}"
+    text += f" (returning Connects spent on entry {spent.id})." if spent else "."
+    text += (
+        " Connects come back only when the client cancels before hiring or the post is removed for "
+        "breaking the terms; not when a proposal is declined, the job expires, you withdraw or the "
+        "client never replies. They come back as Connects to reuse, not as money."
+    )
+    rules = [RETURNED]
+    if p.is_agency:
+        text += " They went back to the agency's balance, the one that paid for the proposal."
+        rules.append(SEPARATE)
+    text += " Next: nothing to do; they are already in the balance."
+    return text, rules, True
+
+
+def _expired(ctx: EntryContext) -> Result:
+    e, p = ctx.entry, ctx.profile
+    text = (
+        f"{connects(e.connects)} expired from {_whose(p)} on {e.occurred_at[:10]}. Connects expire one "
+        f"year after they are issued, oldest first, so these were Connects issued about a year earlier "
+        f"and not spent. Next: the Connects settings show how many Connects expire in the next 30 days; "
+        f"expired Connects don't come back."
+    )
+    return text, [EXPIRY], True
+
+
+def _uncovered(ctx: EntryContext) -> Result:
+    e, p = ctx.entry, ctx.profile
+    what = {
+        "monthly": "the monthly Connects renewal",
+        "bonus": "a bonus",
+        "availability": "the Availability badge",
+        "adjustment": "a manual adjustment",
+    }.get(e.kind, f"an entry of kind {e.kind!r}")
+    moved = "added to" if e.connects >= 0 else "taken from"
+    text = (
+        f"{connects(e.connects)} were {moved} {_whose(p)} on {e.occurred_at[:10]}: {what}. None of "
+        f"the rules the bot knows explains why this amount was given or taken, so it won't guess. "
+        f"Next: if it looks wrong, contact Upwork Support with the entry id {e.id}."
+    )
+    return text, [], False
+
+
+_HANDLERS = {
+    "proposal": _proposal,
+    "boost": _boost,
+    "purchase": _purchase,
+    "returned": _returned,
+    "expired": _expired,
+}
