@@ -74,8 +74,11 @@ def bot_errors() -> Any:
     yield handler
     root.removeHandler(handler)
     if handler.records:
-        lines = [f"{r.name}: {r.getMessage()}\n{logging.Formatter().formatException(r.exc_info) if r.exc_info else ''}"
-                 for r in handler.records]
+        fmt = logging.Formatter()
+        lines = [
+            f"{r.name}: {r.getMessage()}\n{fmt.formatException(r.exc_info) if r.exc_info else ''}"
+            for r in handler.records
+        ]
         pytest.fail("the bot logged errors:\n" + "\n".join(lines))
 
 
@@ -162,7 +165,9 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
         running.append(handle)
         if wait_ready:
             ready = asyncio.create_task(bot.wait_until_ready())
-            done, _ = await asyncio.wait({ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            )
             if ready not in done:
                 ready.cancel()
                 if task in done:
@@ -185,3 +190,25 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
 async def running(start_bot: StartBot) -> RunningBot:
     """The bot with the default test config, connected and ready."""
     return await start_bot()
+
+
+DATA = REPO / "tests" / "data"
+
+
+def labelled_texts() -> list[str]:
+    """Every member-style message in tests/data (questions first, then chatter)."""
+    questions = yaml.safe_load((DATA / "questions.yaml").read_text(encoding="utf-8"))["questions"]
+    chatter = yaml.safe_load((DATA / "chatter.yaml").read_text(encoding="utf-8"))["chatter"]
+    return [q["text"] for q in questions] + [c["text"] for c in chatter]
+
+
+def find_text(services: Services, action: str, *, question_shaped: bool | None = None) -> str:
+    """Pick a labelled message the engine in service decides `action` for (so tests follow the matcher)."""
+    from bot.core.text import looks_like_question
+
+    for text in labelled_texts():
+        if services.engine.decide(text).action != action:
+            continue
+        if question_shaped is None or looks_like_question(text) == question_shaped:
+            return text
+    pytest.fail(f"no labelled message gets {action!r} from the engine; the e2e test needs one")

@@ -52,6 +52,8 @@ class RecordedRequest:
     files: list[UploadedFile]
     at: float
     authorization: str | None = field(repr=False, default=None)
+    # What the fake answered (the created message for a send), filled in once routed.
+    response: Any = field(repr=False, default=None)
 
     def matches(self, method: str, pattern: str) -> bool:
         return self.method == method and re.fullmatch(pattern, self.path) is not None
@@ -281,6 +283,7 @@ class FakeDiscord(EventsMixin):
         )
         self.requests.append(rec)
         status, reply = self._route(rec)
+        rec.response = reply
         async with self._changed:
             self._changed.notify_all()
         if status == 204:

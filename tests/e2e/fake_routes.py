@@ -69,7 +69,9 @@ def bot_message(
         components=body.get("components"),
         attachments=attachments,
         flags=int(body.get("flags") or 0),
-        reference={**ref, "channel_id": str(channel_id)} if ref else None,
+        reference={**ref, "message_id": str(ref["message_id"]), "channel_id": str(channel_id)}
+        if ref
+        else None,
         referenced_message=referenced,
         interaction_metadata=metadata,
     )
