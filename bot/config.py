@@ -25,15 +25,20 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 class MatcherSettings:
     """Thresholds and weights of the answer engine (documented in config.yaml)."""
 
-    answer_threshold: float = 0.60
-    suggest_threshold: float = 0.42
-    answer_margin: float = 0.04
+    answer_threshold: float = 0.45
+    suggest_threshold: float = 0.43
+    answer_margin: float = 0.02
     suggest_limit: int = 3
-    min_content_tokens: int = 2
+    min_content_tokens: int = 1
     max_input_chars: int = 2000
     lexical_weight: float = 0.55
     fuzzy_weight: float = 0.45
+    phrasing_weight: float = 0.50
+    ngram_weight: float = 0.35
+    unknown_word_weight: float = 0.80
+    off_domain_factor: float = 0.60
     candidate_limit: int = 40
+    domain_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,9 @@ def _matcher(raw: dict[str, Any]) -> MatcherSettings:
     for f in dataclasses.fields(MatcherSettings):
         key = f"matcher.{f.name}"
         default = getattr(defaults, f.name)
-        if isinstance(default, int):
+        if isinstance(default, tuple):
+            values[f.name] = _words(raw, key)
+        elif isinstance(default, int):
             values[f.name] = _int(raw, key, default, minimum=1)
         else:
             values[f.name] = _float(raw, key, default, minimum=0.0, maximum=1.0)
@@ -225,9 +232,7 @@ def _int(raw: dict[str, Any], key: str, default: int, *, minimum: int) -> int:
     return value
 
 
-def _float(
-    raw: dict[str, Any], key: str, default: float, *, minimum: float, maximum: float | None = None
-) -> float:
+def _float(raw: dict[str, Any], key: str, default: float, *, minimum: float, maximum: float | None = None) -> float:
     value = raw.get(_leaf(key), default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(key, f"must be a number, got {value!r}")
@@ -263,6 +268,13 @@ def _ids(raw: dict[str, Any], key: str) -> tuple[int, ...]:
 def _optional_id(raw: dict[str, Any], key: str) -> int | None:
     value = raw.get(_leaf(key))
     return None if value is None else _snowflake(value, key)
+
+
+def _words(raw: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = raw.get(_leaf(key)) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(key, "must be a list of words")
+    return tuple(v.strip().casefold() for v in value)
 
 
 def _url(raw: dict[str, Any], key: str, default: str, schemes: tuple[str, ...]) -> str:

@@ -38,6 +38,10 @@ ENTRY_FIELDS = ("id", "question", "audience", "alternates", "answer", "related",
 REQUIRED_ENTRY_FIELDS = ("id", "question", "alternates", "answer", "related", "sources", "reviewed")
 RULE_FIELDS = ("id", "text", "entries")
 
+# libyaml's C implementation of the *safe* loader when PyYAML was built with it: the same safe
+# subset of YAML as yaml.safe_load, about ten times faster on a knowledge base of many files.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -289,7 +293,7 @@ def _load_rules(root: Path, issues: list[KnowledgeIssue]) -> dict[str, Rule]:
 
 def _read_yaml(path: Path, root: Path, issues: list[KnowledgeIssue]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -360,9 +364,7 @@ def _date(value: Any, problem: Any) -> dt.date | None:
 def _closest(name: str, choices: Iterable[str]) -> str | None:
     from rapidfuzz import fuzz, process, utils
 
-    match = process.extractOne(
-        name, list(choices), scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=70
-    )
+    match = process.extractOne(name, list(choices), scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=70)
     return match[0] if match else None
 
 

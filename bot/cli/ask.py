@@ -1,0 +1,33 @@
+"""`python -m bot ask TEXT`: print what the bot would do with one message."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bot.cli import add_config_option
+from bot.cli.common import engine_from, settings_from
+from bot.cli.render import render_decision
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ask command."""
+    parser = subparsers.add_parser("ask", help="print the bot's decision for one message")
+    parser.add_argument("text", help="the message, as a member would type it")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (decision, entry, score, candidates)"
+    )
+    parser.add_argument("--why", action="store_true", help="also print the reasoning behind the decision")
+    add_config_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decide on the message and print the decision."""
+    engine = engine_from(settings_from(args))
+    decision = engine.decide(args.text)
+    if args.json:
+        print(json.dumps(decision.to_json()))
+    else:
+        print(render_decision(engine.kb, decision, explain=args.why))
+    return 0
