@@ -51,6 +51,7 @@ class Cooldowns:
         """Remember that this entry was just posted in this channel."""
         if self.entry_cooldown_seconds <= 0:
             return
+        self._prune_answers()
         key = (channel_id, entry_id)
         self._answers.pop(key, None)
         self._answers[key] = EarlierAnswer(entry_id, jump_url, self._clock())

@@ -165,9 +165,7 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
         running.append(handle)
         if wait_ready:
             ready = asyncio.create_task(bot.wait_until_ready())
-            done, _ = await asyncio.wait(
-                {ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait({ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
             if ready not in done:
                 ready.cancel()
                 if task in done:

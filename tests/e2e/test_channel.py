@@ -18,9 +18,7 @@ async def ask_in(world: World, running: RunningBot, channel_id: int, author: int
     return msg, outcome
 
 
-async def test_question_gets_answer_embed_as_reply_with_safe_mentions(
-    world: World, running: RunningBot
-) -> None:
+async def test_question_gets_answer_embed_as_reply_with_safe_mentions(world: World, running: RunningBot) -> None:
     entry = running.services.engine.kb.entry("proposal-cost")
     msg, outcome = await ask_in(world, running, world.support_id, world.alice, entry.question)
 
@@ -78,9 +76,7 @@ async def test_chatter_gets_nothing(world: World, running: RunningBot) -> None:
 
 async def test_reply_to_another_person_gets_nothing(world: World, running: RunningBot) -> None:
     first, _ = await ask_in(world, running, world.support_id, world.bob, "anyone around today")
-    msg, outcome = await ask_in(
-        world, running, world.support_id, world.alice, QUESTION, reply_to=int(first["id"])
-    )
+    msg, outcome = await ask_in(world, running, world.support_id, world.alice, QUESTION, reply_to=int(first["id"]))
     assert (outcome.action, outcome.reason) == (
         "ignored",
         "a reply to another person, who is already helping",
@@ -110,9 +106,7 @@ async def test_bots_webhooks_and_other_channels_get_nothing(world: World, runnin
     assert world.fake.find_requests("POST", r"/channels/\d+/messages") == []
 
 
-async def test_threads_and_forum_posts_count_as_the_support_channel(
-    world: World, running: RunningBot
-) -> None:
+async def test_threads_and_forum_posts_count_as_the_support_channel(world: World, running: RunningBot) -> None:
     new_post = await world.fake.create_thread(world.forum_id, "How do boosts work?")
     for channel_id in (world.thread_id, world.forum_post_id, new_post):
         msg, outcome = await ask_in(world, running, channel_id, world.alice, QUESTION)
@@ -121,9 +115,7 @@ async def test_threads_and_forum_posts_count_as_the_support_channel(
         assert reply.path == f"/channels/{channel_id}/messages"
 
 
-async def test_same_entry_within_cooldown_points_to_the_earlier_answer(
-    world: World, running: RunningBot
-) -> None:
+async def test_same_entry_within_cooldown_points_to_the_earlier_answer(world: World, running: RunningBot) -> None:
     first, _ = await ask_in(world, running, world.support_id, world.alice, QUESTION)
     (answer,) = world.fake.replies_to(int(first["id"]))
     answer_id = int(answer.response["id"])
@@ -139,9 +131,7 @@ async def test_same_entry_within_cooldown_points_to_the_earlier_answer(
     assert outcome.action == "answer"
 
 
-async def test_member_rate_limit_stops_one_person_making_the_bot_spam(
-    world: World, start_bot: StartBot
-) -> None:
+async def test_member_rate_limit_stops_one_person_making_the_bot_spam(world: World, start_bot: StartBot) -> None:
     running = await start_bot(member_rate_limit_count=2, entry_cooldown_seconds=0)
     actions = []
     for _ in range(4):
@@ -164,9 +154,7 @@ async def test_unanswered_question_goes_to_the_queue(world: World, running: Runn
     ]
 
 
-async def test_suggestion_only_the_asker_may_pick_and_the_pick_replaces_it(
-    world: World, running: RunningBot
-) -> None:
+async def test_suggestion_only_the_asker_may_pick_and_the_pick_replaces_it(world: World, running: RunningBot) -> None:
     fake = world.fake
     text = find_text(running.services, "suggest")
     msg, outcome = await ask_in(world, running, world.support_id, world.alice, text)

@@ -24,9 +24,7 @@ async def test_commands_are_synced_to_the_configured_guild(world: World, running
 
 async def test_ask_answers_in_the_channel(world: World, running: RunningBot) -> None:
     entry = running.services.engine.kb.entry("refunds-returned-connects")
-    ix = await world.fake.slash(
-        "ask", {"question": entry.question}, user_id=world.alice, channel_id=world.offtopic_id
-    )
+    ix = await world.fake.slash("ask", {"question": entry.question}, user_id=world.alice, channel_id=world.offtopic_id)
     callback = await world.fake.wait_for_callback(ix)
     assert callback.json["type"] == CHANNEL_MESSAGE
     data = ix.callback_data
@@ -48,9 +46,7 @@ async def test_ask_private_is_ephemeral(world: World, running: RunningBot) -> No
     assert ix.callback_data["embeds"][0]["title"] == entry.question
 
 
-async def test_ask_without_a_confident_answer_says_so_and_lists_closest(
-    world: World, running: RunningBot
-) -> None:
+async def test_ask_without_a_confident_answer_says_so_and_lists_closest(world: World, running: RunningBot) -> None:
     text = find_text(running.services, "silent", question_shaped=True)
     closest = running.services.engine.rank(text, limit=3)
     ix = await world.fake.slash("ask", {"question": text}, user_id=world.alice, channel_id=world.support_id)
@@ -67,17 +63,13 @@ async def test_ask_without_a_confident_answer_says_so_and_lists_closest(
 
 async def test_faq_show_posts_the_entry(world: World, running: RunningBot) -> None:
     entry = running.services.engine.kb.entry("expiry-rollover")
-    ix = await world.fake.slash(
-        "faq show", {"id": "expiry-rollover"}, user_id=world.bob, channel_id=world.offtopic_id
-    )
+    ix = await world.fake.slash("faq show", {"id": "expiry-rollover"}, user_id=world.bob, channel_id=world.offtopic_id)
     await world.fake.wait_for_callback(ix)
     assert ix.callback_data["embeds"][0]["description"] == entry.answer
 
 
 async def test_faq_show_unknown_id_is_a_short_ephemeral_message(world: World, running: RunningBot) -> None:
-    ix = await world.fake.slash(
-        "faq show", {"id": "expiry-rolover"}, user_id=world.bob, channel_id=world.support_id
-    )
+    ix = await world.fake.slash("faq show", {"id": "expiry-rolover"}, user_id=world.bob, channel_id=world.support_id)
     await world.fake.wait_for_callback(ix)
     assert ix.callback_data["flags"] & EPHEMERAL
     assert ix.callback_data["content"].startswith(
@@ -87,9 +79,7 @@ async def test_faq_show_unknown_id_is_a_short_ephemeral_message(world: World, ru
 
 @pytest.mark.parametrize("typed", ["boost", "agncy billing", ""])
 async def test_autocomplete_offers_fuzzy_choices(world: World, running: RunningBot, typed: str) -> None:
-    ix = await world.fake.autocomplete(
-        "faq show", {"id": typed}, "id", user_id=world.bob, channel_id=world.support_id
-    )
+    ix = await world.fake.autocomplete("faq show", {"id": typed}, "id", user_id=world.bob, channel_id=world.support_id)
     await world.fake.wait_for_callback(ix)
     assert ix.callback_type == AUTOCOMPLETE_RESULT
     choices = ix.callback_data["choices"]
