@@ -129,6 +129,7 @@ def load_knowledge(root: str | Path) -> KnowledgeBase:
         raise KnowledgeError(issues)
 
     entries: dict[str, Entry] = {}
+    invalid_ids: set[str] = set()
     files: dict[str, Path] = {}
     for path in sorted(entries_dir.iterdir()):
         if path.name.startswith(".") or path.is_dir():
@@ -138,9 +139,13 @@ def load_knowledge(root: str | Path) -> KnowledgeBase:
             continue
         raw = _read_yaml(path, root, issues)
         if raw is None:
+            invalid_ids.add(path.stem)  # unreadable: its file name is the best guess at its id
             continue
         entry = parse_entry(raw, _display(path, root), issues)
         if entry is None:
+            # Remember the id anyway, so entries that relate to it don't report it as unknown.
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                invalid_ids.add(raw["id"])
             continue
         if entry.id != path.stem:
             issues.append(
@@ -157,7 +162,8 @@ def load_knowledge(root: str | Path) -> KnowledgeBase:
         files[entry.id] = path
 
     rules = _load_rules(root, issues)
-    issues.extend(cross_check(entries, rules, {k: _display(v, root) for k, v in files.items()}))
+    displayed = {k: _display(v, root) for k, v in files.items()}
+    issues.extend(cross_check(entries, rules, displayed, known_ids=invalid_ids))
     if issues:
         raise KnowledgeError(issues)
     return KnowledgeBase(entries=entries, rules=rules, files=files)
@@ -224,15 +230,23 @@ def parse_entry(raw: Any, file: str, issues: list[KnowledgeIssue]) -> Entry | No
 
 
 def cross_check(
-    entries: Mapping[str, Entry], rules: Mapping[str, Rule], files: Mapping[str, str]
+    entries: Mapping[str, Entry],
+    rules: Mapping[str, Rule],
+    files: Mapping[str, str],
+    known_ids: Iterable[str] = (),
 ) -> list[KnowledgeIssue]:
-    """Check what spans entries: related ids exist, rule entries exist, no phrasing is shared."""
+    """Check what spans entries: related ids exist, rule entries exist, no phrasing is shared.
+
+    known_ids are ids of entries that exist but failed validation (already reported): references
+    to them are not errors of their own.
+    """
     issues: list[KnowledgeIssue] = []
+    existing = set(entries) | set(known_ids)
     owner: dict[str, tuple[str, str]] = {}
     for entry in entries.values():
         file = files.get(entry.id, f"{ENTRIES_DIR}/{entry.id}.yaml")
         for rel in entry.related:
-            if rel not in entries:
+            if rel not in existing:
                 issues.append(KnowledgeIssue(file, entry.id, "related", f"unknown entry id {rel!r}"))
         for i, text in enumerate(entry.phrasings):
             label = "question" if i == 0 else f"alternates[{i - 1}]"
@@ -245,7 +259,7 @@ def cross_check(
             owner.setdefault(key, (entry.id, label))
     for rule in rules.values():
         for ref in rule.entries:
-            if ref not in entries:
+            if ref not in existing:
                 issues.append(KnowledgeIssue(RULES_FILE, rule.id, "entries", f"unknown entry id {ref!r}"))
     return issues
 

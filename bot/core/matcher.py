@@ -95,6 +95,8 @@ class MatchIndex:
         self.settings = settings
         self.entries: list[Entry] = sorted(entries, key=lambda e: e.id)
         self.phrasings: list[str] = []
+        # A message that is, after folding, exactly a known phrasing is that entry: certainty, not a score.
+        self.exact: dict[str, int] = {}
         self.phrasing_content: list[str] = []
         phrasing_tokens: list[set[str]] = []
         entry_of_phrasing: list[int] = []
@@ -109,6 +111,7 @@ class MatchIndex:
                 vocabulary.update(w for w in word_list if w not in textmod.STOPWORDS)
                 tokens = textmod.concept_tokens(word_list)
                 counts.update(tokens)
+                self.exact.setdefault(" ".join(word_list), e_index)
                 self.phrasings.append(phrasing)
                 self.phrasing_content.append(_content_string(word_list))
                 phrasing_tokens.append(tokens)
@@ -179,10 +182,12 @@ class MatchIndex:
             if word in textmod.STOPWORDS or word in textmod.CHATTER_WORDS:
                 continue
             fixed = self.correct(word)
-            if fixed is None:
-                unknown.add(textmod.stem(word))
-            else:
+            if fixed is not None:
                 corrected.append(fixed)
+            elif textmod.concept_tokens([word]) & self.idf.keys():
+                corrected.append(word)  # unknown as written, but a synonym of a known concept ("credits")
+            else:
+                unknown.add(textmod.stem(word))
         tokens = {t: self.idf[t] for t in textmod.concept_tokens(corrected) if t in self.idf}
         unknown -= tokens.keys()
         unknown_weight = self.settings.unknown_word_weight * self.max_idf
@@ -316,6 +321,9 @@ class Matcher:
             best_phrasing = np.where(better, phrasing_of, best_phrasing)
         if best is None or best_phrasing is None:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
+        exact = self.index.exact.get(" ".join(textmod.words(message)))
+        if exact is not None:
+            best[exact] = 1.0
         return best, best_phrasing
 
 

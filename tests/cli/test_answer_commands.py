@@ -1,0 +1,90 @@
+"""The offline front end as a user runs it: `python -m bot ask|chat|kb check|kb eval`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_ask_json_answers_the_acceptance_question():
+    out = bot("ask", "--json", "How do I use my agency's connects instead of mine?")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["decision"] == "answer" and data["entry"] == "agency-vs-freelancer-balance"
+    assert data["candidates"][0]["entry"] == "agency-vs-freelancer-balance"
+    assert out.stdout.count("\n") == 1  # exactly one JSON object
+
+
+def test_ask_json_is_silent_on_a_greeting():
+    data = json.loads(bot("ask", "--json", "good morning everyone").stdout)
+    assert data == {"decision": "silent", "entry": None, "score": 0.0, "candidates": []}
+
+
+def test_ask_prints_the_answer_as_the_bot_posts_it():
+    out = bot("ask", "where can I see my connects history")
+    assert out.returncode == 0
+    assert "connects-history-balance · reviewed" in out.stdout
+
+
+def test_chat_answers_suggests_and_stays_visibly_silent():
+    out = bot("chat", stdin="hello\nHow do I use my agency's connects instead of mine?\n/why\n/quit\nnever read\n")
+    assert out.returncode == 0, out.stderr
+    assert "(the bot stays silent)" in out.stdout
+    assert "agency-vs-freelancer-balance · reviewed" in out.stdout
+    assert "answer: best agency-vs-freelancer-balance" in out.stdout
+    assert "never read" not in out.stdout
+
+
+def test_kb_check_passes_on_the_shipped_knowledge():
+    out = bot("kb", "check")
+    assert out.returncode == 0, out.stderr
+    assert "ok, " in out.stdout
+
+
+def test_kb_check_lists_every_problem_with_file_entry_and_field(tmp_path):
+    kb = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kb)
+    typo = kb / "entries" / "proposal-cost.yaml"
+    typo.write_text(typo.read_text(encoding="utf-8").replace("alternates:", "alternate:", 1), encoding="utf-8")
+    shutil.copy(kb / "entries" / "taxes-vat.yaml", kb / "entries" / "taxes-vat-2.yaml")
+    indent = kb / "entries" / "expiry-rollover.yaml"
+    indent.write_text(indent.read_text(encoding="utf-8").replace("\nanswer:", "\n   answer:", 1), encoding="utf-8")
+    out = bot("kb", "check", str(kb))
+    assert out.returncode == 1
+    assert "entries/proposal-cost.yaml: entry proposal-cost: field alternate: unknown field" in out.stderr
+    assert any(
+        "entry taxes-vat: field id: duplicate id" in line and "taxes-vat.yaml" in line and "taxes-vat-2.yaml" in line
+        for line in out.stderr.splitlines()
+    ), out.stderr
+    assert "entries/expiry-rollover.yaml: broken YAML at line" in out.stderr
+
+
+def test_a_broken_config_is_one_line_naming_the_key(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("matcher: {answer_threshold: lots}\n", encoding="utf-8")
+    out = bot("ask", "--config", str(config), "hello there friends")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0
+    assert "matcher.answer_threshold" in out.stderr
+    missing = bot("ask", "--config", str(tmp_path / "nope.yaml"), "hi")
+    assert missing.returncode == 2 and "config file not found" in missing.stderr
+
+
+def test_kb_eval_prints_the_confusion_report():
+    out = bot("kb", "eval")
+    assert out.returncode == 0, out.stderr
+    assert "top-1 accuracy" in out.stdout and "silent:" in out.stdout
