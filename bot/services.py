@@ -16,6 +16,8 @@ from bot.config import Settings
 from bot.core.answers import AnswerEngine
 from bot.core.cooldowns import Clock, Cooldowns
 from bot.core.feedback import FeedbackStore
+from bot.core.kb_store import KnowledgeStore
+from bot.core.kb_watch import KnowledgeWatcher
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ class Services:
     feedback: FeedbackStore
     cooldowns: Cooldowns
     clock: Clock = time.monotonic
+    knowledge: KnowledgeStore | None = None  # moderators' writes to knowledge/, published to the engine
+    knowledge_watcher: KnowledgeWatcher | None = None  # picks up edits made on disk (None: watching off)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -58,6 +62,17 @@ def build_services(
         member_rate_limit_seconds=d.member_rate_limit_seconds,
         clock=clock,
     )
-    services = Services(settings=settings, engine=engine, feedback=feedback, cooldowns=cooldowns, clock=clock)
+    knowledge = KnowledgeStore.from_settings(settings, engine=engine, kb=engine.kb)
+    interval = settings.knowledge.watch_interval_seconds
+    watcher = KnowledgeWatcher(knowledge, interval) if interval > 0 else None
+    services = Services(
+        settings=settings,
+        engine=engine,
+        feedback=feedback,
+        cooldowns=cooldowns,
+        clock=clock,
+        knowledge=knowledge,
+        knowledge_watcher=watcher,
+    )
     services.on_close(feedback.close)
     return services

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.faq_moderation import FaqModeration
 from bot.core.errors import EntryNotFound
 from bot.ui.embeds import answer_embed, clip
 from bot.ui.views import feedback_view
@@ -57,7 +58,9 @@ class FaqBrowse:
         ]
 
 
-class FaqCog(FaqBrowse, commands.GroupCog, group_name="faq", group_description="Browse the Connects FAQ"):
+class FaqCog(
+    FaqModeration, FaqBrowse, commands.GroupCog, group_name="faq", group_description="Browse the Connects FAQ"
+):
     """The /faq command group."""
 
     def __init__(self, bot: SupportBot) -> None:
