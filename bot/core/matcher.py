@@ -342,11 +342,23 @@ def _content_string(word_list: list[str]) -> str:
 
 def _postings(vectors: list[dict[str, float]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Invert row vectors (normalised to unit length) into token -> (row ids, weights)."""
-    ids: dict[str, list[int]] = {}
-    vals: dict[str, list[float]] = {}
+    token_ids: dict[str, int] = {}
+    rows: list[int] = []
+    tokens: list[int] = []
+    values: list[float] = []
     for row, vector in enumerate(vectors):
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         for token, value in vector.items():
-            ids.setdefault(token, []).append(row)
-            vals.setdefault(token, []).append(value / norm)
-    return {t: (np.asarray(ids[t], dtype=np.int64), np.asarray(vals[t], dtype=np.float64)) for t in ids}
+            rows.append(row)
+            tokens.append(token_ids.setdefault(token, len(token_ids)))
+            values.append(value / norm)
+    # One stable sort by token groups every token's postings; split them into per-token slices.
+    token_array = np.asarray(tokens, dtype=np.int64)
+    order = np.argsort(token_array, kind="stable")
+    row_array = np.asarray(rows, dtype=np.int64)[order]
+    value_array = np.asarray(values, dtype=np.float64)[order]
+    bounds = np.searchsorted(token_array[order], np.arange(len(token_ids) + 1))
+    return {
+        token: (row_array[bounds[i] : bounds[i + 1]], value_array[bounds[i] : bounds[i + 1]])
+        for token, i in token_ids.items()
+    }
