@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
+from bot.cli.kb_versions import register_versions
 from bot.core.errors import KnowledgeError
 from bot.core.evaluation import evaluate, format_report, load_chatter, load_questions
 from bot.core.knowledge import load_knowledge
@@ -33,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--summary", action="store_true", help="print only the figures")
     add_config_option(evaluate)
     evaluate.set_defaults(handler=run_eval)
+    register_versions(commands)
 
 
 def run_check(args: argparse.Namespace) -> int:

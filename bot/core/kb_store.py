@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core import kb_files
-from bot.core.errors import DuplicateEntry, EditConflict, EntryNotFound, KnowledgeError, KnowledgeIssue
+from bot.core.errors import (
+    DuplicateEntry,
+    EditConflict,
+    EntryNotFound,
+    KnowledgeError,
+    KnowledgeIssue,
+    VersionNotFound,
+)
 from bot.core.kb_diff import describe_text_change
 from bot.core.kb_files import WriterLock, clean_fields, parse_text, read_text, valid_id
 from bot.core.kb_history import EntryVersion, KnowledgeHistory, current_version, pending_version
@@ -94,9 +101,7 @@ class KnowledgeStore:
         with self._lock:
             removed = kb_files.remove_stale_temp_files(self._entries_dir) if self._entries_dir.is_dir() else 0
             if removed:
-                log.warning(
-                    "removed %d temp file(s) left by an interrupted write in %s", removed, self._entries_dir
-                )
+                log.warning("removed %d temp file(s) left by an interrupted write in %s", removed, self._entries_dir)
             self._signature = kb_files.disk_signature(self.root)
             self._kb = kb if kb is not None else load_knowledge(self.root)
 
@@ -202,9 +207,7 @@ class KnowledgeStore:
 
         return self._mutate(entry_id, "edit", actor, build, expected_version=expected_version)
 
-    def teach(
-        self, entry_id: str, phrasing: str, *, actor: str, expected_version: int | None = None
-    ) -> Change:
+    def teach(self, entry_id: str, phrasing: str, *, actor: str, expected_version: int | None = None) -> Change:
         """Add phrasing (trimmed) to an entry's alternates; it must not belong to any other entry."""
         text = kb_files.clean_line(phrasing)
 
@@ -249,23 +252,21 @@ class KnowledgeStore:
 
         return self._mutate(entry_id, "restore", actor, build)
 
-    def revert(
-        self, entry_id: str, version: int, *, actor: str, expected_version: int | None = None
-    ) -> Change:
+    def revert(self, entry_id: str, version: int, *, actor: str, expected_version: int | None = None) -> Change:
         """Make an entry what it was at version (a removed entry comes back); recorded as a new version."""
 
         def build(old_text: str | None, latest: EntryVersion | None) -> str:
             if latest is None and old_text is None:
                 raise EntryNotFound(entry_id)
             current = current_version(latest, old_text)
+            if not 1 <= version <= current:
+                raise VersionNotFound(entry_id, version, current)
             if version == current and old_text is not None:
                 return old_text
             target = self.history.get(entry_id, version)
             return target.content
 
-        return self._mutate(
-            entry_id, "revert", actor, build, expected_version=expected_version, target=version
-        )
+        return self._mutate(entry_id, "revert", actor, build, expected_version=expected_version, target=version)
 
     # --- reload from disk -----------------------------------------------------------------------------
 
@@ -332,9 +333,7 @@ class KnowledgeStore:
                 kb_files.atomic_remove(path)
             else:
                 kb_files.atomic_write(path, new_text)
-                record = self.history.record(
-                    entry_id, action=action, actor=actor, summary=summary, content=new_text
-                )
+                record = self.history.record(entry_id, action=action, actor=actor, summary=summary, content=new_text)
             signature = dict(self._signature)
             key, stat = kb_files.file_signature(self.root, path)
             if stat is None:
@@ -343,9 +342,7 @@ class KnowledgeStore:
                 signature[key] = stat
             self._publish(new_kb, signature)
             log.info("knowledge %s %s v%d by %s: %s", action, entry_id, record.version, actor, summary)
-            return Change(
-                entry_id, action, record.version, actor, record.at, summary, new_kb.entries.get(entry_id)
-            )
+            return Change(entry_id, action, record.version, actor, record.at, summary, new_kb.entries.get(entry_id))
 
     def _fresh_base(self) -> KnowledgeBase:
         signature = kb_files.disk_signature(self.root)
