@@ -205,9 +205,9 @@ class FaqForms:
                 f"Note: the original message still gets `{decision.action}` (closest: `{best}`, "
                 f"{decision.score:.2f}); more phrasings or a clearer question would help."
             )
-        await safe_send(interaction, note)
         if done is not None:
             await done(change)
+        await safe_send(interaction, note)
 
     def _store(self) -> KnowledgeStore:
         return self.services.knowledge  # type: ignore[return-value]

@@ -324,6 +324,16 @@ async def test_unanswered_queue_newest_first_with_dismiss_and_new_entry(world: W
     assert create.callback_type == MODAL
     assert modal_values(create) == {"id": "cat-buy-connects", "question": "Can my cat buy Connects for me?"}
 
+    teach = await world.fake.click(int(message["id"]), button(message, f"Teach #{newer}"), user_id=world.moderator)
+    await world.fake.wait_for_callback(teach)
+    assert modal_values(teach)["phrasing"] == "Can my cat buy Connects for me?"
+    submitted = await world.fake.submit_modal(teach, {"entry_id": "buying-connects"})
+    taught = await answered(world, submitted)
+    assert taught["content"].startswith("Taught a phrasing to `buying-connects` → version 2")
+    await world.fake.wait_for_request("POST", rf"/webhooks/\d+/{submitted.token}")  # the note comes last
+    assert "Can my cat buy Connects for me?" in running.services.engine.kb.entry("buying-connects").alternates
+    assert await feedback.submit(feedback.list_unanswered, 10) == []  # handled, so off the queue
+
 
 async def test_stats_list_usage_votes_and_review_dates(world: World, running: RunningBot) -> None:
     entry = running.services.engine.kb.entry("proposal-cost")
