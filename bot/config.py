@@ -37,7 +37,7 @@ class MatcherSettings:
     ngram_weight: float = 0.35
     unknown_word_weight: float = 0.80
     off_domain_factor: float = 0.60
-    candidate_limit: int = 40
+    candidate_limit: int = 8
     domain_words: tuple[str, ...] = ()
 
 

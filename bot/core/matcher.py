@@ -308,7 +308,7 @@ class Matcher:
             units.extend(f"{a} {b}" for a, b in itertools.pairwise(head))
         best: np.ndarray | None = None
         best_phrasing: np.ndarray | None = None
-        for unit in units:
+        for unit in dict.fromkeys(units):  # a repeated sentence scores the same: once is enough
             words = textmod.words(unit)
             if unit is not message and len(textmod.content_words(unit)) < self.settings.min_content_tokens:
                 continue
