@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.knowledge import normalise_phrasing
+from bot.core.knowledge import SafeLoader, normalise_phrasing
 
 _SHORT = 100
 
@@ -45,9 +45,7 @@ def describe_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
         plus, minus = _list_delta(old.get(key), new.get(key), fold=False)
         bits = [f"+{x}" for x in plus] + [f"−{x}" for x in minus]
         if bits:
-            parts.append(
-                f"{key} " + ", ".join(bits) if len(bits) <= 2 else f"{key} changed ({len(bits)} items)"
-            )
+            parts.append(f"{key} " + ", ".join(bits) if len(bits) <= 2 else f"{key} changed ({len(bits)} items)")
     if old.get("audience", "all") != new.get("audience", "all"):
         parts.append(f"audience {old.get('audience', 'all')} → {new.get('audience', 'all')}")
     if str(old.get("reviewed")) != str(new.get("reviewed")):
@@ -65,7 +63,7 @@ def _mapping(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from bot.core.errors import KnowledgeIssue
-from bot.core.knowledge import ENTRIES_DIR, ENTRY_FIELDS, ID_PATTERN, MAX_ID_CHARS, RULES_FILE
+from bot.core.knowledge import ENTRIES_DIR, ENTRY_FIELDS, ID_PATTERN, MAX_ID_CHARS, RULES_FILE, SafeLoader
 
 try:
     import fcntl
@@ -112,9 +112,9 @@ def key_order(raw: Any) -> list[str]:
 
 
 def parse_text(text: str, display: str, entry_id: str | None, issues: list[KnowledgeIssue]) -> Any:
-    """Parse entry YAML with the loader's safe loader; a syntax error becomes an issue and None."""
+    """Parse entry YAML with the loader's own safe loader; a syntax error becomes an issue and None."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
