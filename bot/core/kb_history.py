@@ -226,9 +226,7 @@ def current_version(latest: EntryVersion | None, text: str | None) -> int:
     return latest.version if text == latest.content else latest.version + 1
 
 
-def pending_version(
-    entry_id: str, latest: EntryVersion | None, text: str | None, path: Path
-) -> EntryVersion | None:
+def pending_version(entry_id: str, latest: EntryVersion | None, text: str | None, path: Path) -> EntryVersion | None:
     """Describe the on-disk state the history has not recorded yet (it is recorded on the next change)."""
     number = current_version(latest, text)
     if number == 0 or (latest is not None and number == latest.version):

@@ -10,9 +10,7 @@ from bot.core.kb_files import parse_text
 from bot.core.knowledge import KnowledgeBase, cross_check, parse_entry
 
 
-def would_be(
-    base: KnowledgeBase, root: Path, entry_id: str, path: Path, new_text: str | None
-) -> KnowledgeBase:
+def would_be(base: KnowledgeBase, root: Path, entry_id: str, path: Path, new_text: str | None) -> KnowledgeBase:
     """Return the knowledge base as it would be with this file text (None: removed); raise KnowledgeError."""
     issues: list[KnowledgeIssue] = []
     entries = {k: v for k, v in base.entries.items() if k != entry_id}
@@ -32,9 +30,7 @@ def would_be(
         raise KnowledgeError(issues)
     # The loader's order (by file name), so a knowledge base built here equals one loaded from disk.
     order = sorted(entries, key=lambda k: files[k].name)
-    return KnowledgeBase(
-        entries={k: entries[k] for k in order}, rules=base.rules, files={k: files[k] for k in order}
-    )
+    return KnowledgeBase(entries={k: entries[k] for k in order}, rules=base.rules, files={k: files[k] for k in order})
 
 
 def existing_mapping(text: str, display: str, entry_id: str) -> dict[str, Any]:

@@ -22,9 +22,7 @@ ReloadListener = Callable[[DiskReload], Awaitable[None] | None]
 class KnowledgeWatcher:
     """Poll the store's folder every interval seconds; reload on change and tell listeners the outcome."""
 
-    def __init__(
-        self, store: KnowledgeStore, interval: float, listeners: tuple[ReloadListener, ...] = ()
-    ) -> None:
+    def __init__(self, store: KnowledgeStore, interval: float, listeners: tuple[ReloadListener, ...] = ()) -> None:
         self._store = store
         self._interval = interval
         self._listeners = list(listeners)
@@ -57,9 +55,7 @@ class KnowledgeWatcher:
         if outcome.error is not None:
             log.warning("knowledge files changed on disk but do not load; still serving the last good ones")
         else:
-            log.info(
-                "knowledge reloaded after a change on disk: %s", ", ".join(outcome.changed) or "no entry"
-            )
+            log.info("knowledge reloaded after a change on disk: %s", ", ".join(outcome.changed) or "no entry")
         for listener in self._listeners:
             try:
                 result = listener(outcome)
