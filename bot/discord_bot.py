@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY_URL, DiscordSettings
 from bot.core.errors import BotError
 from bot.services import Services
+from bot.ui.connects_views import ExplainPrivatelyButton
 from bot.ui.views import FeedbackButton, PickButton
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.support",
     "bot.cogs.ask",
     "bot.cogs.faq",
+    "bot.cogs.connects",
 )
 
 PORTAL_INTENT_HELP = (
@@ -131,7 +133,7 @@ class SupportBot(commands.Bot):
         for name in self.extension_names:
             await self.load_extension(name)
         # Persistent buttons: they carry their data in custom_id and keep working after a restart.
-        self.add_dynamic_items(FeedbackButton, PickButton)
+        self.add_dynamic_items(FeedbackButton, PickButton, ExplainPrivatelyButton)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:

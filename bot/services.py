@@ -7,6 +7,7 @@ shutdown finishes its pending work. Cogs reach it as `bot.services.<name>`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +19,9 @@ from bot.core.cooldowns import Clock, Cooldowns
 from bot.core.feedback import FeedbackStore
 from bot.core.kb_store import KnowledgeStore
 from bot.core.kb_watch import KnowledgeWatcher
+from bot.core.ledger import open_async_ledger
+from bot.core.ledger.service import AsyncLedgerService
+from bot.core.ledger.store import AsyncLedgerStore
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ class Services:
     clock: Clock = time.monotonic
     knowledge: KnowledgeStore | None = None  # moderators' writes to knowledge/, published to the engine
     knowledge_watcher: KnowledgeWatcher | None = None  # picks up edits made on disk (None: watching off)
+    ledger: AsyncLedgerService | None = None  # the Connects ledger: access-checked, logged reads
+    ledger_store: AsyncLedgerStore | None = None  # its store (the ledger thread), for what the service lacks
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -75,4 +81,15 @@ def build_services(
         knowledge_watcher=watcher,
     )
     services.on_close(feedback.close)
+    # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).
+    ledger_store = open_async_ledger(settings.ledger.path)
+    services.ledger_store = ledger_store
+    services.ledger = AsyncLedgerService(ledger_store, lambda: engine.kb)
+    services.on_close(functools.partial(_close_ledger, ledger_store))
     return services
+
+
+def _close_ledger(store: AsyncLedgerStore) -> None:
+    # Shutdown is synchronous: close the connection on its own thread, then stop the thread.
+    store.executor.submit(store.store.close).result()
+    store.executor.shutdown(wait=True)
