@@ -8,8 +8,11 @@ from collections.abc import Iterator
 
 from bot.cli import add_config_option
 from bot.cli.common import engine_from, settings_from
+from bot.cli.ledger import member_ledger
 from bot.cli.render import render_answer, render_decision
 from bot.core.answers import AnswerEngine
+from bot.core.ledger.access import Viewer
+from bot.core.ledger.service import LedgerService
 from bot.core.matcher import Decision
 
 BANNER = """Connects support bot — offline console. Type a question as a member would.
@@ -19,6 +22,12 @@ BANNER = """Connects support bot — offline console. Type a question as a membe
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the chat command."""
     parser = subparsers.add_parser("chat", help="talk to the bot in the console, as in the support channel")
+    parser.add_argument(
+        "--as",
+        dest="as_member",
+        metavar="PROFILE_OR_DISCORD_ID",
+        help="chat as this member: questions about a specific charge are answered from their own ledger",
+    )
     add_config_option(parser)
     parser.set_defaults(handler=run)
 
@@ -26,9 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 class ChatSession:
     """One console conversation: turns typed lines into what the bot would post."""
 
-    def __init__(self, engine: AnswerEngine) -> None:
+    def __init__(self, engine: AnswerEngine, ledger: LedgerService | None = None, viewer: Viewer | None = None) -> None:
         self.engine = engine
         self.last: Decision | None = None
+        self.ledger = ledger
+        self.viewer = viewer
 
     def respond(self, line: str) -> str | None:
         """Return the bot's reply to one typed line, or None to end the session."""
@@ -47,6 +58,12 @@ class ChatSession:
                 return render_answer(self.engine.kb, candidate.entry_id, candidate.score)
         if not line:
             return ""
+        if self.ledger is not None and self.viewer is not None:
+            # A question about one specific charge is answered from the member's own ledger, not the FAQ.
+            charge = self.ledger.answer_charge_question(self.viewer, line)
+            if charge is not None:
+                self.last = None
+                return charge.text
         self.last = self.engine.decide(line)
         return render_decision(self.engine.kb, self.last)
 
@@ -65,7 +82,9 @@ def _lines(interactive: bool) -> Iterator[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the console loop until /quit or end of input."""
-    session = ChatSession(engine_from(settings_from(args)))
+    settings = settings_from(args)
+    ledger, viewer = member_ledger(settings, args.as_member) if args.as_member else (None, None)
+    session = ChatSession(engine_from(settings), ledger, viewer)
     interactive = sys.stdin.isatty()
     if interactive:
         print(BANNER)

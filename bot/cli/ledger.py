@@ -15,8 +15,9 @@ from typing import Any
 
 from bot.cli import EXIT_OK, EXIT_USAGE, add_config_option
 from bot.cli.common import settings_from
+from bot.config import Settings
 from bot.core.errors import KnowledgeError, LedgerError
-from bot.core.knowledge import load_knowledge
+from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.core.ledger import open_ledger
 from bot.core.ledger.access import Viewer
 from bot.core.ledger.importer import import_ledger
@@ -70,17 +71,28 @@ def _positive(text: str) -> int:
     return value
 
 
-def _service(args: argparse.Namespace) -> LedgerService:
-    settings = settings_from(args)
-    knowledge = None
+def _knowledge(settings: Settings) -> KnowledgeBase | None:
     try:
-        knowledge = load_knowledge(settings.knowledge.path)
+        return load_knowledge(settings.knowledge.path)
     except KnowledgeError as exc:
         # Explanations still work without the FAQ links; say why they are missing.
-        print(
-            f"warning: knowledge base not loaded, FAQ links omitted: {exc}".splitlines()[0], file=sys.stderr
-        )
-    return LedgerService(open_ledger(settings.ledger.path), knowledge)
+        print(f"warning: knowledge base not loaded, FAQ links omitted: {exc}".splitlines()[0], file=sys.stderr)
+        return None
+
+
+def _service(args: argparse.Namespace) -> LedgerService:
+    settings = settings_from(args)
+    return LedgerService(open_ledger(settings.ledger.path), _knowledge(settings))
+
+
+def member_ledger(settings: Settings, ref: str) -> tuple[LedgerService, Viewer]:
+    """Return the ledger service and the Viewer for `chat --as`: a member, seen with a member's rights."""
+    service = LedgerService(open_ledger(settings.ledger.path), _knowledge(settings))
+    profile = service.store.find_profile(ref)
+    if profile.is_agency:
+        raise LedgerError(f"--as needs a freelancer profile or a linked Discord id; {profile.id} is an agency")
+    # The console operator is logged as themselves, acting as the member.
+    return service, Viewer(label=f"{Viewer.operator().label} as {profile.id}", profile=profile.id)
 
 
 def _print_json(data: Any) -> None:
@@ -124,9 +136,7 @@ def run_import(args: argparse.Namespace) -> int:
             pass  # the importer reports the unreadable file
     # An import fills the ledger it names: a missing file becomes an empty ledger, not the demo one.
     with LedgerStore(settings.ledger.path) as store:
-        result = import_ledger(
-            store, profiles_path=args.profiles, entries_path=args.entries, progress=progress
-        )
+        result = import_ledger(store, profiles_path=args.profiles, entries_path=args.entries, progress=progress)
     print(
         f"imported {result.profiles} profile(s) and {result.entries} entries into {settings.ledger.path} "
         f"in {result.seconds:.2f}s"
@@ -144,9 +154,7 @@ def run_history(args: argparse.Namespace) -> int:
         try:
             since = parse_since(args.since)
         except ValueError:
-            raise LedgerError(
-                f"--since must be an ISO 8601 date like 2026-09-01, got {args.since!r}"
-            ) from None
+            raise LedgerError(f"--since must be an ISO 8601 date like 2026-09-01, got {args.since!r}") from None
     service = _service(args)
     history = service.history(Viewer.operator(), args.who, since_ts=since, limit=args.limit)
     if args.json:

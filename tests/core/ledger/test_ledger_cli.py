@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -125,3 +126,23 @@ def test_import_into_a_new_ledger_then_audit(capsys, tmp_path):
 def test_import_needs_a_file(capsys, config):
     code, _, err = run(capsys, "ledger", "import", "--config", str(config))
     assert code == 2 and "--profiles" in err
+
+
+def test_chat_as_a_member_answers_charge_questions_from_their_ledger(capsys, config, monkeypatch):
+    typed = "what is entry e-1042?\nwhy did I lose 6 connects on job ~01b8d0f2a4c6e8a0b2?\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+    code, out, _ = run(capsys, "chat", "--as", "700100200300400502", "--config", str(config))
+    assert code == 0
+    first, second = out.strip().split("\n", 1)
+    assert "collective agency balance" in first and "Ben Okafor" in first
+    # Marco's own freelancer charge is not Ben's to see, and reads like a missing one.
+    assert second == "I can't find job ~01b8d0f2a4c6e8a0b2 in your Connects ledger."
+    code, out, _ = run(capsys, "ledger", "audit", "--json", "--limit", "3", "--config", str(config))
+    viewers = {r["viewer"] for r in json.loads(out)["records"] if r["what"].startswith("explain")}
+    assert viewers and all(v.endswith(" as fl-ben") for v in viewers)
+
+
+def test_chat_as_an_agency_is_refused(capsys, config, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _, err = run(capsys, "chat", "--as", "ag-brightpath", "--config", str(config))
+    assert code == 1 and "freelancer profile" in err
