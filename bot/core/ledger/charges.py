@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ENTRY_WORD = re.compile(
-    r"\b(?:entry|transaction|charge|line)\s+(?:id\s+)?#?\s*([A-Za-z0-9][\w.:-]*[A-Za-z0-9])", re.I
-)
+_ENTRY_WORD = re.compile(r"\b(?:entry|transaction|charge|line)\s+(?:id\s+)?#?\s*([A-Za-z0-9][\w.:-]*[A-Za-z0-9])", re.I)
 _ENTRY_BARE = re.compile(r"(?<![\w-])(e-\d+)(?![\w-])", re.I)
 _JOB_TILDE = re.compile(r"(~[0-9A-Za-z]{4,})")
 _JOB_WORD = re.compile(r"\bjob\s+(?:id\s+|ref(?:erence)?\s+)?#?\s*([0-9a-f]{8,})\b", re.I)

@@ -100,9 +100,7 @@ def explain_entry(ctx: EntryContext, kb: KnowledgeBase | None = None) -> Explana
     text, rules, covered = handler(ctx)
     if ctx.entry.note and ctx.entry.kind not in ("proposal",):
         text += f' The ledger note says: "{ctx.entry.note}".'
-    return Explanation(
-        ctx.entry, ctx.profile, tuple(rules), _faq(ctx.entry.kind, rules, covered, kb), text, covered
-    )
+    return Explanation(ctx.entry, ctx.profile, tuple(rules), _faq(ctx.entry.kind, rules, covered, kb), text, covered)
 
 
 def _faq(kind: str, rules: Sequence[str], covered: bool, kb: KnowledgeBase | None) -> tuple[str, ...]:

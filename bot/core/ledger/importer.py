@@ -119,9 +119,7 @@ def import_ledger(
 # --- profiles --------------------------------------------------------------------------------------------
 
 
-def _import_profiles(
-    session: ImportSession, path: Path, kinds: dict[str, str], problems: _Problems
-) -> list[Profile]:
+def _import_profiles(session: ImportSession, path: Path, kinds: dict[str, str], problems: _Problems) -> list[Profile]:
     label = path.name
     items = _profile_nodes(path, label, problems)
     existing_kinds = dict(kinds)
@@ -346,9 +344,7 @@ def _stage_entries(
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ImportRejected([f"{label} line 1: unreadable header: {exc}"], 1) from None
         if header is None or sorted(h.strip() for h in header) != sorted(ENTRY_COLUMNS):
-            raise ImportRejected(
-                [f"{label} line 1: the header must be {','.join(ENTRY_COLUMNS)}, got {header!r}"], 1
-            )
+            raise ImportRejected([f"{label} line 1: the header must be {','.join(ENTRY_COLUMNS)}, got {header!r}"], 1)
         index = [[h.strip() for h in header].index(c) for c in ENTRY_COLUMNS]
         identity = index == list(range(len(ENTRY_COLUMNS)))
         batch: list[tuple[Any, ...]] = []

@@ -73,9 +73,7 @@ class LedgerService:
         for plan in plans:
             entries = self.store.entries(plan.profile, limit=limit, since_ts=since_ts, actor=plan.actor)
             balance = self.store.balance(plan.profile)
-            sections.append(
-                HistorySection(profiles[plan.profile], balance, tuple(entries), plan.scope, plan.role)
-            )
+            sections.append(HistorySection(profiles[plan.profile], balance, tuple(entries), plan.scope, plan.role))
         return History(subject, tuple(sections))
 
     def explain(self, viewer: Viewer, ref: str) -> list[Explanation]:
@@ -171,9 +169,7 @@ class LedgerService:
             raise PermissionDenied("you can only unlink your own profile")
         return self.store.unlink_discord(profile.id)
 
-    def audit(
-        self, viewer: Viewer, *, limit: int = DEFAULT_LIMIT, subject: str | None = None
-    ) -> list[AccessRecord]:
+    def audit(self, viewer: Viewer, *, limit: int = DEFAULT_LIMIT, subject: str | None = None) -> list[AccessRecord]:
         """Return the newest access-log records (community managers only)."""
         if not viewer.manager:
             self.store.log_access(viewer.label, subject or "*", "audit", False, "manager only")

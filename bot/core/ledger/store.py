@@ -106,23 +106,23 @@ class LedgerStore:
     def __init__(self, path: str | Path, *, check_same_thread: bool = True) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            str(self.path), isolation_level=None, check_same_thread=check_same_thread
-        )
-        self._conn.execute("PRAGMA busy_timeout = 5000")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._migrate()
+        self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=check_same_thread)
+        try:
+            self._conn.execute("PRAGMA busy_timeout = 5000")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise LedgerError(f"{self.path}: not a usable ledger database ({exc})") from None
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise LedgerError(
-                f"{self.path}: ledger schema version {version} is newer than this bot ({SCHEMA_VERSION})"
-            )
+            raise LedgerError(f"{self.path}: ledger schema version {version} is newer than this bot ({SCHEMA_VERSION})")
         if version == SCHEMA_VERSION:
             return
         with self.transaction():
@@ -156,9 +156,7 @@ class LedgerStore:
 
     def get_profile(self, profile_id: str) -> Profile:
         """Return the profile with this id or raise ProfileNotFound."""
-        row = self._conn.execute(
-            f"SELECT {_PROFILE_FIELDS} FROM profiles WHERE id = ?", (profile_id,)
-        ).fetchone()
+        row = self._conn.execute(f"SELECT {_PROFILE_FIELDS} FROM profiles WHERE id = ?", (profile_id,)).fetchone()
         if row is None:
             raise ProfileNotFound(profile_id)
         return _profile(row)
@@ -188,9 +186,7 @@ class LedgerStore:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._conn.execute(
-                f"SELECT {_PROFILE_FIELDS} FROM profiles WHERE id IN ({marks})", chunk
-            ):
+            for row in self._conn.execute(f"SELECT {_PROFILE_FIELDS} FROM profiles WHERE id IN ({marks})", chunk):
                 out[row[0]] = _profile(row)
         return out
 
@@ -218,9 +214,7 @@ class LedgerStore:
         with self.transaction():
             profile = self.get_profile(profile_id)
             if profile.kind != "freelancer":
-                raise LedgerError(
-                    f"only freelancer profiles link to a Discord user; {profile_id} is an agency"
-                )
+                raise LedgerError(f"only freelancer profiles link to a Discord user; {profile_id} is an agency")
             self._conn.execute("UPDATE profiles SET discord_id = NULL WHERE discord_id = ?", (discord,))
             self._conn.execute("UPDATE profiles SET discord_id = ? WHERE id = ?", (discord, profile_id))
         return self.get_profile(profile_id)
@@ -265,9 +259,7 @@ class LedgerStore:
 
     def job_entries(self, job: str) -> list[LedgerEntry]:
         """Return every entry of a job, in time order."""
-        rows = self._conn.execute(
-            f"SELECT {_ENTRY_FIELDS} FROM entries WHERE job = ? ORDER BY ts, seq", (job,)
-        )
+        rows = self._conn.execute(f"SELECT {_ENTRY_FIELDS} FROM entries WHERE job = ? ORDER BY ts, seq", (job,))
         return [_entry(r) for r in rows]
 
     def count_entries(self) -> int:
@@ -285,9 +277,7 @@ class LedgerStore:
 
     # --- access log ------------------------------------------------------------------------------------
 
-    def log_access(
-        self, viewer: str, subject: str, what: str, allowed: bool, reason: str = ""
-    ) -> AccessRecord:
+    def log_access(self, viewer: str, subject: str, what: str, allowed: bool, reason: str = "") -> AccessRecord:
         """Record one read (or refused read) of someone's ledger."""
         record = AccessRecord(_now(), viewer, subject, what, allowed, reason)
         self._conn.execute(
@@ -305,9 +295,7 @@ class LedgerStore:
             params.append(subject)
         sql += " ORDER BY seq DESC LIMIT ?"
         params.append(limit)
-        return [
-            AccessRecord(a, v, s, w, bool(al), r) for a, v, s, w, al, r in self._conn.execute(sql, params)
-        ]
+        return [AccessRecord(a, v, s, w, bool(al), r) for a, v, s, w, al, r in self._conn.execute(sql, params)]
 
 
 class _Transaction:
@@ -394,9 +382,7 @@ class ImportSession:
     def upsert_profiles(self, profiles: Sequence[Profile]) -> None:
         """Insert or update profiles (billing methods must already be masked)."""
         # Clear the links first so a Discord id moving between two profiles never trips UNIQUE midway.
-        self._conn.executemany(
-            "UPDATE profiles SET discord_id = NULL WHERE id = ?", [(p.id,) for p in profiles]
-        )
+        self._conn.executemany("UPDATE profiles SET discord_id = NULL WHERE id = ?", [(p.id,) for p in profiles])
         self._conn.executemany(
             "INSERT INTO profiles (id, kind, name, billing_method, discord_id) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET name = excluded.name, billing_method = excluded.billing_method, "
@@ -433,9 +419,7 @@ class ImportSession:
         if not total:
             return [], 0
         problems = []
-        for line, entry_id, first in self._conn.execute(
-            f"SELECT * FROM ({sql}) ORDER BY 1 LIMIT ?", (limit,)
-        ):
+        for line, entry_id, first in self._conn.execute(f"SELECT * FROM ({sql}) ORDER BY 1 LIMIT ?", (limit,)):
             if first is None:
                 problems.append((line, f"entry id {entry_id!r} is already in the ledger (re-import refused)"))
             else:

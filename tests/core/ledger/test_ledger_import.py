@@ -259,3 +259,11 @@ def test_link_and_unlink_discord(demo):
 def test_demo_files_ship_with_the_package():
     demo_dir = Path(ledger_pkg.__file__).parent / "demo"
     assert (demo_dir / "profiles.yaml").is_file() and (demo_dir / "entries.csv").is_file()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(LedgerError, match="not a usable ledger database"):
+        open_ledger(path)
+    assert path.read_bytes() == b"this is not sqlite" * 100
