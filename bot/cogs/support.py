@@ -16,7 +16,9 @@ from discord.ext import commands
 
 from bot.core.channel_policy import MessageFacts, Reply, judge_message, plan_reply
 from bot.core.feedback import Post
+from bot.core.ledger.charges import ChargeQuestion, recognise_charge_question
 from bot.core.text import looks_like_question
+from bot.ui.connects_views import explain_privately_text, explain_privately_view
 from bot.ui.embeds import answer_embed, earlier_answer_text, suggestion_embed
 from bot.ui.views import feedback_view, suggestion_view
 
@@ -82,6 +84,11 @@ class SupportCog(commands.Cog):
         if not verdict.acts:
             self._done(SupportOutcome(message.id, "ignored", verdict.value))
             return
+        charge = recognise_charge_question(message.content)
+        if charge is not None and self.services.ledger is not None:
+            # A question about one specific charge: answered from the asker's own ledger, privately.
+            self._done(await self._offer_private_explanation(message, charge))
+            return
         decision = self.services.engine.decide(message.content)
         plan = plan_reply(
             decision, self.services.cooldowns, channel_id=message.channel.id, author_id=message.author.id
@@ -135,6 +142,17 @@ class SupportCog(commands.Cog):
         )
         self.services.feedback.submit_background(self.services.feedback.record_post, post)
         return sent.id
+
+    async def _offer_private_explanation(self, message: discord.Message, charge: ChargeQuestion) -> SupportOutcome:
+        """Reply in public with no account data, and a button that explains the charge to the asker only."""
+        view = explain_privately_view(message.author.id, charge.kind, charge.ref)
+        if view is None or not self.services.cooldowns.take_member_slot(message.author.id):
+            return SupportOutcome(message.id, "silent", f"charge question about {charge.ref}: no offer")
+        sent = await message.reply(
+            explain_privately_text(charge.kind, charge.ref), view=view, mention_author=self.mention_asker
+        )
+        reason = f"charge question about {charge.ref}"
+        return SupportOutcome(message.id, "offer a private explanation", reason, reply_id=sent.id)
 
     def _record_silence(
         self, text: str, score: float, channel_id: int, message_id: int, author_id: int

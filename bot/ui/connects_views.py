@@ -166,6 +166,14 @@ class ExplainPrivatelyButton(
         )
 
 
+def explain_privately_text(kind: str, ref: str) -> str:
+    """The public reply to a charge question: no account data, only the offer to explain privately."""
+    return (
+        f"I can explain {kind} `{ref}` from your own Connects ledger. It stays private: press "
+        f"**{WHY_LABEL}** and only you will see the explanation."
+    )
+
+
 def explain_privately_view(asker_id: int, kind: str, ref: str) -> discord.ui.View | None:
     """The one-button view under a public reply to a charge question (None if the ref can't fit)."""
     if len(ref) > REF_LIMIT or ":" in ref or any(ch.isspace() for ch in ref):

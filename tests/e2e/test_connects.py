@@ -318,3 +318,53 @@ async def test_the_audit_trail_shows_every_lookup_refused_ones_included(ledger: 
 
     lines = await ledger.log_lines(5)  # one line per lookup, refused ones included
     assert [line[0] for line in lines] == ["🔎", "⛔", "⛔", "🔎", "⛔"]
+
+
+async def test_a_charge_question_in_the_channel_is_explained_privately_and_only_to_the_asker(ledger: Ledger) -> None:
+    world, fake = ledger.world, ledger.world.fake
+    question = await fake.post_message(
+        world.support_id, world.alice, "why did I lose 16 connects on job ~01ab7c9d2e4f6a8b0c?"
+    )
+    outcome = await ledger.running.outcome(question["id"])
+    assert outcome.action == "offer a private explanation"
+    (reply,) = fake.replies_to(int(question["id"]))
+    public = reply.json
+    assert not int(public.get("flags") or 0) & EPHEMERAL  # in the channel, for everyone
+    assert not public.get("embeds") and not reply.files
+    expected = balances()
+    for private in ("Ben", "Brightpath", SEED_MEMBER, AGENCY, str(expected[AGENCY]), str(expected[SEED_MEMBER])):
+        assert private not in public["content"]  # no account data in public
+    offer = button(reply.response, "Explain privately")
+    assert offer["custom_id"] == f"cx:why:{world.alice}:job:~01ab7c9d2e4f6a8b0c"
+
+    intruder = await fake.click(int(reply.response["id"]), offer["custom_id"], user_id=world.bob)
+    await fake.wait_for_callback(intruder)
+    assert intruder.callback_data["flags"] & EPHEMERAL
+    assert intruder.callback_data["content"] == "Only the member who asked can open this explanation."
+    assert not intruder.callback_data.get("embeds")
+
+    asker = await fake.click(int(reply.response["id"]), offer["custom_id"], user_id=world.alice)
+    await fake.wait_for_callback(asker)
+    data = asker.callback_data
+    assert data["flags"] & EPHEMERAL
+    (embed,) = data["embeds"]
+    assert embed["title"] == "Job ~01ab7c9d2e4f6a8b0c"
+    assert "Brightpath Studio's collective agency balance" in embed["description"]
+    assert "`separate-balances`" in embed["fields"][0]["value"]
+
+    # Bob asks about Ben's entry: he gets the offer for himself, and pressing it explains nothing.
+    theirs = await fake.post_message(world.support_id, world.bob, "what is entry e-1042? why was it charged?")
+    await ledger.running.outcome(theirs["id"])
+    (reply,) = fake.replies_to(int(theirs["id"]))
+    pressed = await fake.click(int(reply.response["id"]), f"cx:why:{world.bob}:entry:e-1042", user_id=world.bob)
+    await fake.wait_for_callback(pressed)
+    assert pressed.callback_data["content"] == "I can't find entry e-1042 in your Connects ledger."
+    assert not pressed.callback_data.get("embeds")
+
+    log = [(r.viewer, r.subject, r.what, r.allowed) for r in reversed(ledger.access_log())]
+    bob, alice = f"discord:{world.bob}", f"discord:{world.alice}"
+    assert log == [
+        (bob, SEED_MEMBER, "explain ~01ab7c9d2e4f6a8b0c", False),
+        (alice, AGENCY, "explain ~01ab7c9d2e4f6a8b0c", True),
+        (bob, AGENCY, "explain e-1042", False),
+    ]
