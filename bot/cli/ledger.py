@@ -117,7 +117,7 @@ class _Bar:
         filled = percent * 30 // 100
         sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}%")
         if percent == 100:
-            sys.stderr.write("\n")
+            sys.stderr.write("\nchecking ids and balances, building indexes ...\n")
         sys.stderr.flush()
 
 
