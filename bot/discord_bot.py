@@ -7,6 +7,7 @@ slash commands are synced to every `discord.guild_ids` server at start-up.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -104,6 +105,8 @@ class SupportBot(commands.Bot):
 
     def __init__(self, services: Services, *, extensions: Sequence[str] = EXTENSIONS) -> None:
         d = services.settings.discord
+        # The bot never joins voice: skip discord.py's start-up warnings about missing voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             # Slash commands only; a prefix is required by commands.Bot, so only a mention would work.
             command_prefix=commands.when_mentioned,
@@ -111,6 +114,9 @@ class SupportBot(commands.Bot):
             intents=build_intents(),
             allowed_mentions=allowed_mentions(d),
             guild_ready_timeout=d.guild_ready_timeout,
+            # No message cache: replies arrive with the message they answer resolved in the payload,
+            # and a busy channel would otherwise keep 1,000 messages alive for the garbage collector.
+            max_messages=None,
         )
         self.services = services
         self.extension_names = tuple(extensions)
@@ -148,6 +154,10 @@ class SupportBot(commands.Bot):
         if self._verified:
             return
         self._verified = True
+        # Everything loaded so far (knowledge index, guild cache) lives for the whole run: move it out
+        # of the collector's generations so full collections stay short under load.
+        gc.collect()
+        gc.freeze()
         log.info("connected as %s to %d server(s)", self.user, len(self.guilds))
         problems = missing_ids(
             self.services.settings.discord,

@@ -83,9 +83,7 @@ class FakeInteraction:
 class FakeDiscord(EventsMixin):
     """The fake server. Build the world, `await start()`, point the bot at `api_base`/`gateway_url`."""
 
-    def __init__(
-        self, *, refuse_privileged_intents: bool = False, heartbeat_interval_ms: int = 41250
-    ) -> None:
+    def __init__(self, *, refuse_privileged_intents: bool = False, heartbeat_interval_ms: int = 41250) -> None:
         self.refuse_privileged_intents = refuse_privileged_intents
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.application_id = P.snowflake()
@@ -125,9 +123,7 @@ class FakeDiscord(EventsMixin):
         self._add_member_to(gid, self.bot_user, [])
         return gid
 
-    def add_channel(
-        self, guild_id: int, name: str, *, forum: bool = False, channel_id: int | None = None
-    ) -> int:
+    def add_channel(self, guild_id: int, name: str, *, forum: bool = False, channel_id: int | None = None) -> int:
         cid = channel_id or P.snowflake()
         kind = P.FORUM if forum else P.TEXT
         self._guilds[guild_id]["channels"].append(P.channel(cid, guild_id, name, kind=kind))
@@ -147,16 +143,23 @@ class FakeDiscord(EventsMixin):
         roles.append(P.role(rid, name, position=len(roles)))
         return rid
 
-    def add_member(self, guild_id: int, name: str, *, roles: tuple[int, ...] = (), bot: bool = False) -> int:
+    def add_member(
+        self, guild_id: int, name: str, *, roles: tuple[int, ...] = (), bot: bool = False, listed: bool = True
+    ) -> int:
+        """Add a member; listed=False leaves it out of GUILD_CREATE (as in a large server) but its
+        messages and interactions still carry its member object."""
         payload = P.user(P.snowflake(), name, bot=bot)
-        self._add_member_to(guild_id, payload, list(roles))
+        self._add_member_to(guild_id, payload, list(roles), listed=listed)
         return int(payload["id"])
 
-    def _add_member_to(self, guild_id: int, user_payload: dict[str, Any], roles: list[int]) -> None:
+    def _add_member_to(
+        self, guild_id: int, user_payload: dict[str, Any], roles: list[int], *, listed: bool = True
+    ) -> None:
         uid = int(user_payload["id"])
         self._users[uid] = user_payload
         self._member_roles[(guild_id, uid)] = roles
-        self._guilds[guild_id]["members"].append(P.member(user_payload, roles))
+        if listed:
+            self._guilds[guild_id]["members"].append(P.member(user_payload, roles))
 
     def guild_of(self, channel_id: int) -> int:
         return self._channel_guild[channel_id]
@@ -169,9 +172,7 @@ class FakeDiscord(EventsMixin):
         raise KeyError(channel_id)
 
     def member_payload(self, guild_id: int, user_id: int, *, with_user: bool = True) -> dict[str, Any]:
-        return P.member(
-            self._users[user_id], self._member_roles.get((guild_id, user_id), []), with_user=with_user
-        )
+        return P.member(self._users[user_id], self._member_roles.get((guild_id, user_id), []), with_user=with_user)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -233,9 +234,7 @@ class FakeDiscord(EventsMixin):
         return ws
 
     async def _send_ready(self) -> None:
-        await self.dispatch(
-            "READY", P.ready(self.bot_user, list(self._guilds), self.application_id, self.gateway_url)
-        )
+        await self.dispatch("READY", P.ready(self.bot_user, list(self._guilds), self.application_id, self.gateway_url))
         for gid, g in self._guilds.items():
             await self.dispatch(
                 "GUILD_CREATE",
@@ -328,9 +327,7 @@ class FakeDiscord(EventsMixin):
         return await self.wait_for_request(
             "POST",
             r"/channels/\d+/messages",
-            lambda r: (
-                (r.json.get("message_reference") or {}).get("message_id") in (message_id, str(message_id))
-            ),
+            lambda r: (r.json.get("message_reference") or {}).get("message_id") in (message_id, str(message_id)),
             timeout=timeout,
         )
 

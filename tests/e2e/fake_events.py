@@ -69,9 +69,7 @@ class EventsMixin:
             payload.update(content="", embeds=[], attachments=[], components=[])
         return self.store_message(payload)
 
-    async def post_message(
-        self: FakeDiscord, channel_id: int, author_id: int, content: str, **kw: Any
-    ) -> dict:
+    async def post_message(self: FakeDiscord, channel_id: int, author_id: int, content: str, **kw: Any) -> dict:
         """Send MESSAGE_CREATE for a member's message; return its payload (ids are strings)."""
         payload = self.build_message(channel_id, author_id, content, **kw)
         await self.dispatch("MESSAGE_CREATE", payload)
@@ -194,9 +192,7 @@ class EventsMixin:
             item["value"] = str(aid)
         return item
 
-    async def message_command(
-        self: FakeDiscord, name: str, target_message_id: int, *, user_id: int
-    ) -> FakeInteraction:
+    async def message_command(self: FakeDiscord, name: str, target_message_id: int, *, user_id: int) -> FakeInteraction:
         """Invoke a message context-menu command (Apps > name) on a stored message."""
         target = self.messages[target_message_id]
         channel_id = int(target["channel_id"])
@@ -251,9 +247,7 @@ class EventsMixin:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
         if values is not None:
             data["values"] = values
-        ix = self.new_interaction(
-            P.COMPONENT, int(message["channel_id"]), user_id, data, message_payload=message
-        )
+        ix = self.new_interaction(P.COMPONENT, int(message["channel_id"]), user_id, data, message_payload=message)
         await self.dispatch("INTERACTION_CREATE", ix.payload)
         return ix
 

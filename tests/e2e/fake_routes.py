@@ -47,9 +47,7 @@ def bot_message(
     body = body or {}
     ref = body.get("message_reference")
     referenced = fake.messages.get(int(ref["message_id"])) if ref else None
-    attachments = [
-        P.attachment(P.snowflake(), f.filename or "file", len(f.data), f.content_type) for f in rec.files
-    ]
+    attachments = [P.attachment(P.snowflake(), f.filename or "file", len(f.data), f.content_type) for f in rec.files]
     guild_id = fake.guild_of(channel_id) if channel_id in fake._channel_guild else None
     metadata = None
     if interaction is not None:
@@ -69,18 +67,14 @@ def bot_message(
         components=body.get("components"),
         attachments=attachments,
         flags=int(body.get("flags") or 0),
-        reference={**ref, "message_id": str(ref["message_id"]), "channel_id": str(channel_id)}
-        if ref
-        else None,
+        reference={**ref, "message_id": str(ref["message_id"]), "channel_id": str(channel_id)} if ref else None,
         referenced_message=referenced,
         interaction_metadata=metadata,
     )
     return fake.store_message(payload)
 
 
-def _edit(
-    fake: FakeDiscord, message_id: int, body: dict[str, Any] | None, rec: RecordedRequest
-) -> tuple[int, Any]:
+def _edit(fake: FakeDiscord, message_id: int, body: dict[str, Any] | None, rec: RecordedRequest) -> tuple[int, Any]:
     stored = fake.messages.get(message_id)
     if stored is None:
         return 404, {"message": "Unknown Message", "code": 10008}

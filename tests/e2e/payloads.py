@@ -84,9 +84,7 @@ def role(role_id: int, name: str, *, position: int = 0, permissions: str = "0") 
     }
 
 
-def channel(
-    channel_id: int, guild_id: int, name: str, *, kind: int = TEXT, position: int = 0
-) -> dict[str, Any]:
+def channel(channel_id: int, guild_id: int, name: str, *, kind: int = TEXT, position: int = 0) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": str(channel_id),
         "type": kind,
@@ -171,9 +169,7 @@ def guild(
     }
 
 
-def ready(
-    bot_user: dict[str, Any], guild_ids: list[int], application_id: int, resume_url: str
-) -> dict[str, Any]:
+def ready(bot_user: dict[str, Any], guild_ids: list[int], application_id: int, resume_url: str) -> dict[str, Any]:
     return {
         "v": 10,
         "user": bot_user,
@@ -299,9 +295,7 @@ def interaction(
     return payload
 
 
-def synced_command(
-    command: dict[str, Any], *, command_id: int, application_id: int, guild_id: int | None
-) -> dict:
+def synced_command(command: dict[str, Any], *, command_id: int, application_id: int, guild_id: int | None) -> dict:
     """Echo a command from a bulk-overwrite request the way Discord stores it (with ids)."""
     out = {
         "options": [],
