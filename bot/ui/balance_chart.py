@@ -28,6 +28,8 @@ MUTED = (148, 155, 164)
 COLOURS = {"freelancer": [(87, 242, 135), (254, 231, 92)], "agency": [(88, 101, 242), (235, 69, 158), (237, 66, 69)]}
 
 _FONT = ImageFont.load_default()
+# Pillow loads its format plugins on the first save (~50 ms): do it now, not on someone's first history.
+Image.preinit()
 
 
 def render_png(chart: BalanceChart) -> bytes:

@@ -368,3 +368,23 @@ async def test_a_charge_question_in_the_channel_is_explained_privately_and_only_
         (alice, AGENCY, "explain ~01ab7c9d2e4f6a8b0c", True),
         (bob, AGENCY, "explain e-1042", False),
     ]
+
+
+async def test_explain_privately_keeps_working_after_a_restart(
+    world: World, start_bot: StartBot, ledger: Ledger
+) -> None:
+    question = await world.fake.post_message(world.support_id, world.alice, "what is entry e-1042?")
+    await ledger.running.outcome(question["id"])
+    (reply,) = world.fake.replies_to(int(question["id"]))
+    await ledger.running.bot.close()
+    await ledger.running.task
+    ledger.running.services.close()
+
+    await start_bot(manager_role_ids=[], log_channel_id=ledger.log_channel)
+    pressed = await world.fake.click(
+        int(reply.response["id"]), f"cx:why:{world.alice}:entry:e-1042", user_id=world.alice
+    )
+    await world.fake.wait_for_callback(pressed)
+    (embed,) = pressed.callback_data["embeds"]
+    assert pressed.callback_data["flags"] & EPHEMERAL
+    assert embed["title"] == "Entry e-1042" and "Brightpath Studio's collective agency balance" in embed["description"]
