@@ -58,7 +58,7 @@ class Services:
 def build_services(
     settings: Settings, *, engine: AnswerEngine | None = None, clock: Clock = time.monotonic
 ) -> Services:
-    """Open what the bot needs: the answer engine (unless given), the feedback store, the cooldowns."""
+    """Open what the bot needs: the answer engine (unless given), feedback, cooldowns, knowledge, the ledger."""
     engine = engine if engine is not None else AnswerEngine.from_settings(settings)
     d = settings.discord
     feedback = FeedbackStore(settings.feedback.path)
