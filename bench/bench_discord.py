@@ -1,22 +1,26 @@
 """The bot in a busy support channel: `python -m bot run` driven through the fake Discord.
 
-Usage: python bench/bench_discord.py [--messages 20000] [--paced 10000] [--rate 1000] [--members 10000]
+Usage: python bench/bench_discord.py [--messages 20000] [--burst 1000] [--paced 10000] [--rate 1000]
+                                     [--members 10000] [--bots noop support] [--profile PATH]
 
 The fake Discord (tests/e2e) runs in this process; the bot runs as its own process (`python -m bot
-run`, so its resident memory is its own) with the bundled knowledge base. Messages in one support
+run`, so its memory and CPU are its own) with the bundled knowledge base. Messages in one support
 channel: 80% chatter (tests/data/chatter.yaml), 20% questions (tests/data/questions.yaml), from many
 distinct members, because the per-member rate limit (3 replies / 60 s, left at its default) would
 otherwise silence a flood; the entry cooldown is set to 0 so every answer is posted and timed.
 
 Phases, each waiting for every reply the bot should post (computed with the same engine and the
-same core rate-limit code, so a lost reply shows up as a timeout, not as a faster figure):
-  1. flood: all --messages sent as fast as the fake can send -> messages handled per second
-     (first event out to last reply in) and the latency under saturation;
+same core rate-limit code, so a lost reply shows up as `lost`, not as a faster figure):
+  1. bursts: --messages sent as fast as the fake can send, in bursts of --burst (the next burst goes
+     once a sentinel question closing the previous one is answered; --burst 0 sends all at once)
+     -> messages handled per second, first event out to last reply in;
   2. paced: --paced messages at --rate per second (open loop) -> p50 / p99 latency from the gateway
      event leaving the fake to the reply arriving at it.
+Per phase the bot's CPU time per message (user + system, all threads, from /proc) is reported too:
+unlike latency it does not depend on what else the machine is running.
 Baselines in the same run: the bare answer engine (decide() on the same messages, in this process),
 and the same pipeline with a no-op bot (a discord.py client that replies "ok" to the same messages
-after a set lookup), which is the floor set by discord.py, the fake and loopback.
+after a set lookup), the floor set by discord.py, the fake and loopback.
 Resident memory: the bot's VmRSS at the end and its peak (VmHWM), from /proc.
 """
 
@@ -58,6 +62,7 @@ class Phase:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     missing: int = 0
+    bot_cpu_seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -71,6 +76,8 @@ class Phase:
             "p50_ms": round(percentile(lat, 50), 2) if lat else None,
             "p99_ms": round(percentile(lat, 99), 2) if lat else None,
             "max_ms": round(lat[-1], 2) if lat else None,
+            "bot_cpu_ms_per_message": round(self.bot_cpu_seconds * 1000 / self.sent, 3),
+            "bot_cpu_share": round(self.bot_cpu_seconds / self.seconds, 2) if self.seconds else None,
         }
 
 
@@ -111,6 +118,12 @@ def write_config(fake: FakeDiscord, guild_id: int, channel_id: int, tmp: Path) -
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time a process (all its threads) has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> tuple[int, int]:
@@ -178,9 +191,12 @@ class Driver:
                     raise
         self.fake.requests.clear()
 
-    async def run_phase(self, name: str, texts: list[str], rate: float | None) -> Phase:
+    async def run_phase(self, name: str, texts: list[str], rate: float | None, burst: int | None = None) -> Phase:
+        """Send texts (at rate/s, or as fast as possible); with burst, wait for the bot after every burst."""
         expected: set[str] = set()
         start_index = len(self.fake.requests)
+        assert self.proc is not None
+        cpu0 = cpu_seconds(self.proc.pid)
         t0 = time.perf_counter()
         for i, text in enumerate(texts):
             if rate is not None:
@@ -194,19 +210,25 @@ class Driver:
                 expected.add(payload["id"])
             self.sent_at[payload["id"]] = await self.fake.dispatch("MESSAGE_CREATE", payload)
             self.fake.messages.pop(int(payload["id"]), None)  # keep the fake's memory flat
-        # A last answerable question from a fresh member: its reply means every earlier event was handled.
-        sentinel = self.fake.build_message(
-            self.channel_id, self.fake.add_member(self.guild_id, "last", listed=False), self.sentinel_text
-        )
-        expected.add(sentinel["id"])
-        self.sent_at[sentinel["id"]] = await self.fake.dispatch("MESSAGE_CREATE", sentinel)
+            if burst and (i + 1) % burst == 0 and i + 1 < len(texts):
+                await self.send_sentinel(expected)
+                await self.drain(expected, start_index)
+        await self.send_sentinel(expected)
         replies = await self.drain(expected, start_index)
         end = max((r.at for r in replies), default=time.perf_counter())
         phase = Phase(name, len(texts), len(expected), end - t0, missing=len(expected) - len(replies))
+        phase.bot_cpu_seconds = cpu_seconds(self.proc.pid) - cpu0
         for r in replies:
             ref = str(r.json["message_reference"]["message_id"])
             phase.latencies_ms.append((r.at - self.sent_at[ref]) * 1000)
         return phase
+
+    async def send_sentinel(self, expected: set[str]) -> None:
+        """An answerable question from a fresh member: its reply means every earlier event was handled."""
+        member = self.fake.add_member(self.guild_id, "sentinel", listed=False)
+        sentinel = self.fake.build_message(self.channel_id, member, self.sentinel_text)
+        expected.add(sentinel["id"])
+        self.sent_at[sentinel["id"]] = await self.fake.dispatch("MESSAGE_CREATE", sentinel)
 
     async def drain(self, expected: set[str], start_index: int) -> list[Any]:
         deadline = time.monotonic() + DRAIN_TIMEOUT
@@ -236,13 +258,15 @@ async def drive(
     rate: float,
     members: int,
     engine: AnswerEngine,
+    burst: int,
     profile: str | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-discord-{kind}-") as tmp:
         driver = Driver(kind, texts + paced, members, engine, Path(tmp), profile if kind == "support" else None)
         await driver.start()
         try:
-            flood = await driver.run_phase("flood", texts, None)
+            label = f"bursts of {burst}" if burst else "one flood"
+            flood = await driver.run_phase(label, texts, None, burst or None)
             steady = await driver.run_phase(f"paced {rate:.0f}/s", paced, rate)
         finally:
             rss, peak = await driver.stop()
@@ -305,6 +329,7 @@ def main() -> None:
     parser.add_argument("--paced", type=int, default=10000)
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--members", type=int, default=10000)
+    parser.add_argument("--burst", type=int, default=1000, help="messages per burst in phase 1 (0: all at once)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--bots", nargs="+", choices=("noop", "support"), default=["noop", "support"])
     parser.add_argument("--profile", metavar="PATH", help="run the support bot under cProfile, stats to PATH")
@@ -325,22 +350,30 @@ def main() -> None:
     )
     results: dict[str, Any] = {"baseline_engine": bare_engine(engine, texts)}
     for kind in args.bots:
-        results[kind] = asyncio.run(drive(kind, texts, paced, args.rate, args.members, engine, args.profile))
+        results[kind] = asyncio.run(
+            drive(kind, texts, paced, args.rate, args.members, engine, args.burst, args.profile)
+        )
 
     b = results["baseline_engine"]
     print(
         f"\nbaseline, answer engine alone: {b['per_s']:.0f} msg/s, decide() p50 {b['p50_ms']} ms, p99 {b['p99_ms']} ms"
     )
     print(
-        f"\n{'bot':8} {'phase':14} {'msgs':>6} {'replies':>7} {'lost':>4} {'msg/s':>8} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'max ms':>7}"
+        f"\n{'bot':8} {'phase':15} {'msgs':>6} {'replies':>7} {'lost':>4} {'msg/s':>8} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'max ms':>7} {'cpu ms/msg':>10} {'cpu share':>9}"
     )
     for kind in args.bots:
         for p in results[kind]["phases"]:
             print(
-                f"{kind:8} {p['phase']:14} {p['messages']:>6} {p['replies']:>7} {p['missing_replies']:>4} "
-                f"{p['handled_per_s']:>8} {p['p50_ms']:>7} {p['p99_ms']:>7} {p['max_ms']:>7}"
+                f"{kind:8} {p['phase']:15} {p['messages']:>6} {p['replies']:>7} {p['missing_replies']:>4} "
+                f"{p['handled_per_s']:>8} {p['p50_ms']:>7} {p['p99_ms']:>7} {p['max_ms']:>7} "
+                f"{p['bot_cpu_ms_per_message']:>10} {p['bot_cpu_share']:>9}"
             )
+    load = os.getloadavg()
+    print(
+        f"machine load average during the run: {load[0]:.2f} (1 min), {load[1]:.2f} (5 min) on {os.cpu_count()} cores"
+    )
+    results["load_average"] = load
     for kind in args.bots:
         r = results[kind]
         print(f"{kind} bot memory: RSS {r['rss_mib']} MiB at the end, peak {r['peak_rss_mib']} MiB")
