@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.core.errors import FeedbackItemNotFound
+from bot.core.sqlite_wal import use_wal
 
 log = logging.getLogger(__name__)
 
@@ -138,13 +139,13 @@ class FeedbackStore:
         self._now = now
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback-writer")
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-        self._closed = False
+        self._closed = self._executor_shut = False
 
     # --- schema ----------------------------------------------------------------------------------
 
@@ -187,12 +188,19 @@ class FeedbackStore:
         """
         self._pending.append((fn, args))
         if len(self._pending) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
+            try:
+                asyncio.get_running_loop().call_soon(self._flush)
+            except RuntimeError:  # called from plain synchronous code: hand it over now
+                self._flush()
 
     def _flush(self) -> None:
         if not self._pending:
             return
         batch, self._pending = self._pending, []
+        if self._closed and self._executor_shut:
+            # A handler still finishing during shutdown: the database is closed, say what is lost.
+            log.warning("feedback store closed: %d late write(s) dropped", len(batch))
+            return
         self._executor.submit(_run_batch, batch)
 
     def close(self) -> None:
@@ -202,6 +210,7 @@ class FeedbackStore:
         self._closed = True
         self._flush()
         self._executor.shutdown(wait=True)
+        self._executor_shut = True
         with self._lock:
             self._conn.close()
 

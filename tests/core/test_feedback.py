@@ -132,3 +132,24 @@ async def test_a_failed_background_write_is_logged(store: FeedbackStore, caplog:
     await store.submit(store.entry_stats)  # the writer thread is in order: the failure happened
     await asyncio.sleep(0)  # let the done-callback run on the loop
     assert any("feedback write failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_write_arriving_after_close_is_dropped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    store.close()
+    store.submit_background(store.record_post, Post(1, "a", 1, "late"))
+    await asyncio.sleep(0)  # the batch is flushed on the next loop iteration
+    assert "1 late write(s) dropped" in caplog.text
+
+
+def test_background_writes_work_without_an_event_loop(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    store.submit_background(store.record_post, Post(1, "a", 1, "from the CLI"))
+    store.close()
+    reopened = FeedbackStore(tmp_path / "f.sqlite3")
+    try:
+        assert reopened.post_for_message(1) is not None
+    finally:
+        reopened.close()
