@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.core.errors import VersionNotFound
 from bot.core.kb_diff import describe_text_change
+from bot.core.sqlite_wal import use_wal
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class KnowledgeHistory:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(conn)
             self._migrate(conn)
 
     @contextmanager

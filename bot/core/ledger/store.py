@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from bot.core.errors import LedgerError, ProfileNotFound
 from bot.core.ledger.models import AccessRecord, LedgerEntry, Membership, Profile
+from bot.core.sqlite_wal import use_wal
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class LedgerStore:
         self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=check_same_thread)
         try:
             self._conn.execute("PRAGMA busy_timeout = 5000")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            use_wal(self._conn)
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
