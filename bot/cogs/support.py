@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.core.channel_policy import MessageFacts, Reply, judge_message, plan_reply
+from bot.core.channel_policy import MessageFacts, Reply, ReplyPlan, judge_message, plan_reply
 from bot.core.feedback import Post
 from bot.core.ledger.charges import ChargeQuestion, recognise_charge_question
+from bot.core.matcher import Decision
 from bot.core.text import looks_like_question
 from bot.ui.connects_views import explain_privately_text, explain_privately_view
 from bot.ui.embeds import answer_embed, earlier_answer_text, suggestion_embed
@@ -33,9 +34,7 @@ class SupportOutcome:
     """What the listener did with one message (dispatched as the `support_outcome` event)."""
 
     message_id: int
-    action: (
-        str  # ignored | silent | answer | suggest | point to the earlier answer | member rate limit reached
-    )
+    action: str  # ignored | silent | answer | suggest | point to the earlier answer | member rate limit reached
     reason: str
     entry_id: str | None = None
     reply_id: int | None = None
@@ -73,14 +72,13 @@ class SupportCog(commands.Cog):
         self.services = bot.services
         self.support_channel_ids = frozenset(bot.services.settings.discord.support_channel_ids)
         self.mention_asker = bot.services.settings.discord.mention_asker
+        self._forbidden_warned: set[int] = set()
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         assert self.bot.user is not None
         facts = message_facts(message)
-        verdict = judge_message(
-            facts, bot_user_id=self.bot.user.id, support_channel_ids=self.support_channel_ids
-        )
+        verdict = judge_message(facts, bot_user_id=self.bot.user.id, support_channel_ids=self.support_channel_ids)
         if not verdict.acts:
             self._done(SupportOutcome(message.id, "ignored", verdict.value))
             return
@@ -90,10 +88,18 @@ class SupportCog(commands.Cog):
             self._done(await self._offer_private_explanation(message, charge))
             return
         decision = self.services.engine.decide(message.content)
-        plan = plan_reply(
-            decision, self.services.cooldowns, channel_id=message.channel.id, author_id=message.author.id
-        )
-        reply_id: int | None = None
+        plan = plan_reply(decision, self.services.cooldowns, channel_id=message.channel.id, author_id=message.author.id)
+        try:
+            reply_id = await self._reply(message, decision, plan)
+        except discord.Forbidden:
+            self._warn_forbidden(message.channel)
+            self._done(SupportOutcome(message.id, "forbidden", "missing permission to reply here", plan.entry_id))
+            return
+        log.debug("message %s: %s (%s)", message.id, plan.reply.value, decision.reason)
+        self._done(SupportOutcome(message.id, plan.reply.value, decision.reason, plan.entry_id, reply_id))
+
+    async def _reply(self, message: discord.Message, decision: Decision, plan: ReplyPlan) -> int | None:
+        """Carry out the plan; return the id of the bot's reply, if it sent one."""
         if plan.reply is Reply.SILENT:
             if looks_like_question(message.content):
                 self.services.feedback.submit_background(
@@ -104,23 +110,35 @@ class SupportCog(commands.Cog):
                     message.id,
                     message.author.id,
                 )
-        elif plan.reply is Reply.ANSWER:
-            reply_id = await self._answer(message, plan.entry_id or "")
-        elif plan.reply is Reply.POINT_TO_EARLIER:
+            return None
+        if plan.reply is Reply.ANSWER:
+            return await self._answer(message, plan.entry_id or "")
+        if plan.reply is Reply.POINT_TO_EARLIER:
             sent = await message.reply(
                 earlier_answer_text(plan.earlier_jump_url or ""), mention_author=self.mention_asker
             )
-            reply_id = sent.id
-        elif plan.reply is Reply.SUGGEST:
+            return sent.id
+        if plan.reply is Reply.SUGGEST:
             kb = self.services.engine.kb
             sent = await message.reply(
                 embed=suggestion_embed(decision.candidates[:3], kb),
                 view=suggestion_view(message.author.id, decision.candidates, kb),
                 mention_author=self.mention_asker,
             )
-            reply_id = sent.id
-        log.debug("message %s: %s (%s)", message.id, plan.reply.value, decision.reason)
-        self._done(SupportOutcome(message.id, plan.reply.value, decision.reason, plan.entry_id, reply_id))
+            return sent.id
+        return None  # rate limited: stay silent
+
+    def _warn_forbidden(self, channel: discord.abc.Messageable) -> None:
+        channel_id = getattr(channel, "id", 0)
+        if channel_id in self._forbidden_warned:
+            return
+        self._forbidden_warned.add(channel_id)
+        log.warning(
+            "cannot reply in channel %s (%s): give the bot View Channel, Send Messages, Send Messages in "
+            "Threads, Embed Links and Read Message History there",
+            getattr(channel, "name", "?"),
+            channel_id,
+        )
 
     async def _answer(self, message: discord.Message, entry_id: str) -> int:
         entry = self.services.engine.kb.entry(entry_id)
@@ -154,9 +172,7 @@ class SupportCog(commands.Cog):
         reason = f"charge question about {charge.ref}"
         return SupportOutcome(message.id, "offer a private explanation", reason, reply_id=sent.id)
 
-    def _record_silence(
-        self, text: str, score: float, channel_id: int, message_id: int, author_id: int
-    ) -> None:
+    def _record_silence(self, text: str, score: float, channel_id: int, message_id: int, author_id: int) -> None:
         self.services.feedback.record_silence(
             text, score=score, channel_id=channel_id, message_id=message_id, author_id=author_id
         )

@@ -94,6 +94,8 @@ class FakeDiscord(EventsMixin):
         self.interactions: dict[str, FakeInteraction] = {}
         self.messages: dict[int, dict[str, Any]] = {}
         self.uploads: dict[int, bytes] = {}
+        # Channels where the bot lacks Send Messages: posting there answers 403 Missing Permissions.
+        self.forbidden_channels: set[int] = set()
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.identify: dict[str, Any] | None = None
         self.heartbeats = 0

@@ -128,6 +128,8 @@ def _channel(fake, rec, m):
 
 @_on("POST", r"/channels/(\d+)/messages")
 def _send(fake, rec, m):
+    if int(m.group(1)) in fake.forbidden_channels:
+        return 403, {"message": "Missing Permissions", "code": 50013}
     return 200, bot_message(fake, int(m.group(1)), rec.json, rec)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.e2e.conftest import RunningBot, StartBot, World, find_text
@@ -178,3 +179,14 @@ async def test_suggestion_only_the_asker_may_pick_and_the_pick_replaces_it(world
     assert asker.callback_data["embeds"][0]["title"] == entry.question
     assert asker.callback_data["components"][0]["components"][0]["custom_id"] == f"fb:helpful:{picked}"
     assert fake.messages[suggestion_id]["embeds"][0]["description"] == entry.answer
+
+
+async def test_missing_permission_is_one_warning_not_an_error(
+    world: World, running: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.fake.forbidden_channels.add(world.support_id)
+    for author in (world.alice, world.bob):
+        _, outcome = await ask_in(world, running, world.support_id, author, QUESTION)
+        assert outcome.action == "forbidden"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.cogs.support" and r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "Send Messages" in warnings[0] and "connects-help" in warnings[0]
