@@ -225,6 +225,8 @@ class FakeDiscord(EventsMixin):
             if op == 1:
                 self.heartbeats += 1
                 await ws.send_str(json.dumps({"op": 11}))
+                async with self._changed:
+                    self._changed.notify_all()
             elif op == 2:
                 self.identify = frame["d"]
                 if self.refuse_privileged_intents and frame["d"].get("intents", 0) & P.PRIVILEGED_INTENTS:
@@ -332,6 +334,11 @@ class FakeDiscord(EventsMixin):
             lambda r: (r.json.get("message_reference") or {}).get("message_id") in (message_id, str(message_id)),
             timeout=timeout,
         )
+
+    async def wait_for_heartbeats(self, count: int, *, timeout: float = 5.0) -> None:
+        """Wait until the bot has sent `count` heartbeats (use a short heartbeat_interval_ms)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.heartbeats >= count), timeout)
 
     async def wait_for_callback(self, ix: FakeInteraction, *, timeout: float = 5.0) -> RecordedRequest:
         async with self._changed:

@@ -25,6 +25,17 @@ async def test_identify_asks_for_exactly_the_intents_needed(world: World, runnin
     assert world.fake.requests[0].authorization == "Bot fake-token-for-tests"
 
 
+async def test_heartbeats_are_acknowledged_and_the_bot_keeps_answering(world: World, start_bot: StartBot) -> None:
+    world.fake.heartbeat_interval_ms = 20
+    running = await start_bot()
+    await world.fake.wait_for_heartbeats(5)
+    assert not running.bot.is_closed()
+    msg = await world.fake.post_message(
+        world.support_id, world.alice, running.services.engine.kb.entry("taxes-vat").question
+    )
+    assert (await running.outcome(msg["id"])).action == "answer"
+
+
 async def test_unknown_configured_ids_are_warned_about_not_fatal(
     world: World, start_bot: StartBot, caplog: pytest.LogCaptureFixture
 ) -> None:
