@@ -7,7 +7,6 @@ slash commands are synced to every `discord.guild_ids` server at start-up.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -154,10 +153,6 @@ class SupportBot(commands.Bot):
         if self._verified:
             return
         self._verified = True
-        # Everything loaded so far (knowledge index, guild cache) lives for the whole run: move it out
-        # of the collector's generations so full collections stay short under load.
-        gc.collect()
-        gc.freeze()
         log.info("connected as %s to %d server(s)", self.user, len(self.guilds))
         problems = missing_ids(
             self.services.settings.discord,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -80,6 +81,19 @@ def run_command(args: argparse.Namespace) -> int:
     return asyncio.run(serve(settings, token))
 
 
+def tune_garbage_collector() -> None:
+    """Keep collector pauses out of reply latency in a long-running, allocation-heavy process.
+
+    What is loaded at start-up (the knowledge index, discord.py's modules) lives for the whole run:
+    freeze it so full collections don't walk it again. Then collect less often: per-message garbage
+    is freed by reference counting, the collector only looks for cycles. Measured with
+    bench/bench_discord.py: fewer collector runs, higher throughput, lower p99.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
+
+
 async def serve(settings: Settings, token: str) -> int:
     """Build the services and the bot, run until closed by Discord or a signal, then close everything."""
     from bot.discord_bot import SupportBot
@@ -87,6 +101,7 @@ async def serve(settings: Settings, token: str) -> int:
 
     services = build_services(settings)
     bot = SupportBot(services)
+    tune_garbage_collector()
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()
 
