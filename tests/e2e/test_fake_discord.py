@@ -46,6 +46,13 @@ class DemoCog(commands.Cog):
         await interaction.edit_original_response(content=f"{file.filename}: {len(data)} bytes")
         await interaction.followup.send(file=discord.File(io.BytesIO(data.upper()), "out.csv"), ephemeral=True)
 
+    @app_commands.command(name="export")
+    async def export(self, interaction: discord.Interaction) -> None:
+        """Answer with a file in the initial response (a multipart callback)."""
+        await interaction.response.send_message(
+            "here", file=discord.File(io.BytesIO(b"a,b\n"), "x.csv"), ephemeral=True
+        )
+
     @app_commands.command(name="pages")
     async def pages(self, interaction: discord.Interaction) -> None:
         """Send an ephemeral paginated message."""
@@ -113,3 +120,13 @@ async def test_ephemeral_pagination_edits_the_message(world: World, running: Run
     await world.fake.wait_for_callback(click)
     assert click.callback_type == UPDATE_MESSAGE and click.callback_data["content"] == "page 2"
     assert world.fake.messages[message_id]["content"] == "page 2"
+
+
+async def test_file_in_the_initial_response_is_a_multipart_callback(world: World, running: RunningBot) -> None:
+    await add_demo(running)
+    ix = await world.fake.slash("export", user_id=world.moderator, channel_id=world.support_id)
+    callback = await world.fake.wait_for_callback(ix)
+    assert callback.json["data"]["content"] == "here" and callback.json["data"]["flags"] & EPHEMERAL
+    (sent,) = callback.files
+    assert (sent.filename, sent.data) == ("x.csv", b"a,b\n")
+    assert ix.original_message["attachments"][0]["filename"] == "x.csv"
