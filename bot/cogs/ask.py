@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.feedback import Post
+from bot.core.feedback import FeedbackStore, Post
 from bot.core.text import looks_like_question
 from bot.ui.embeds import answer_embed, no_answer_embed, suggestion_embed
 from bot.ui.views import feedback_view, suggestion_view
@@ -83,7 +83,7 @@ class AskCog(commands.Cog):
         log.debug("/ask by %s: %s (%s)", interaction.user.id, decision.action, decision.reason)
 
 
-def _record_silence(store, question: str, score: float, channel_id: int | None, author_id: int) -> None:
+def _record_silence(store: FeedbackStore, question: str, score: float, channel_id: int | None, author_id: int) -> None:
     store.record_silence(question, score=score, channel_id=channel_id, message_id=None, author_id=author_id)
 
 
