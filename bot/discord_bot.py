@@ -143,6 +143,8 @@ class SupportBot(commands.Bot):
 
     async def sync_commands(self) -> None:
         """Copy the global commands to each configured server and sync them there (instant, unlike global)."""
+        if not self.services.settings.discord.guild_ids:
+            log.warning("discord.guild_ids is empty: no slash commands are synced (add your server's id)")
         for guild_id in self.services.settings.discord.guild_ids:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
