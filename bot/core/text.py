@@ -122,15 +122,22 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+_MENTION_OR_LINK = re.compile(r"<[@#]&?\d+>|https?://\S+")
+_POSSESSIVE = re.compile(r"(\w)'s\b")
+_NOT = re.compile(r"n't\b")
+_SHORT_VERB = re.compile(r"'(re|ve|ll|d|m)\b")
+
+
 def fold(text: str) -> str:
     """Lower-case, normalise unicode and quotes, expand contractions and drop possessives."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    text = re.sub(r"<[@#]&?\d+>|https?://\S+", " ", text)  # Discord mentions and links carry no topic
-    text = re.sub(r"(\w)'s\b", r"\1", text)
-    for short, long in (("can't", "can not"), ("won't", "will not"), ("shan't", "shall not")):
-        text = text.replace(short, long)
-    text = re.sub(r"n't\b", " not", text)
-    text = re.sub(r"'(re|ve|ll|d|m)\b", lambda m: " " + _CONTRACTIONS["'" + m.group(1)].strip(), text)
+    text = _MENTION_OR_LINK.sub(" ", text)  # Discord mentions and links carry no topic
+    text = _POSSESSIVE.sub(r"\1", text)
+    if "'" in text:
+        for short, long in (("can't", "can not"), ("won't", "will not"), ("shan't", "shall not")):
+            text = text.replace(short, long)
+        text = _NOT.sub(" not", text)
+        text = _SHORT_VERB.sub(lambda m: " " + _CONTRACTIONS["'" + m.group(1)].strip(), text)
     return text
 
 
