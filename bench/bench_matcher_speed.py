@@ -14,6 +14,7 @@ Each size runs in a fresh subprocess (so resident memory belongs to that size al
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -53,7 +54,8 @@ def vocabulary(rng: random.Random, size: int) -> list[str]:
 def write_knowledge(root: Path, n_entries: int, rng: random.Random) -> list[list[str]]:
     """Write a synthetic knowledge directory; return each entry's phrasings."""
     vocab = vocabulary(rng, max(2000, min(60000, n_entries * 3)))
-    weights = [1 / (rank + 1) ** 0.9 for rank in range(len(vocab))]  # Zipf-like word frequencies
+    # Zipf-like word frequencies; cumulative once, or choices() re-sums 60,000 weights on every call.
+    cum_weights = list(itertools.accumulate(1 / (rank + 1) ** 0.9 for rank in range(len(vocab))))
     entries_dir = root / "entries"
     entries_dir.mkdir(parents=True)
     (root / "rules.yaml").write_text("rules: []\n", encoding="utf-8")
@@ -62,7 +64,7 @@ def write_knowledge(root: Path, n_entries: int, rng: random.Random) -> list[list
         topic = rng.choices(vocab, k=3)  # words this entry is about, repeated across its phrasings
         phrasings = []
         while len(phrasings) < 7:
-            body = rng.choices(vocab, weights=weights, k=rng.randint(*WORDS_PER_PHRASING))
+            body = rng.choices(vocab, cum_weights=cum_weights, k=rng.randint(*WORDS_PER_PHRASING))
             body[rng.randrange(len(body))] = topic[len(phrasings) % 3]
             text = " ".join(body)
             if text not in phrasings:
