@@ -181,13 +181,7 @@ def parse_entry(raw: Any, file: str, issues: list[KnowledgeIssue]) -> Entry | No
     def problem(field_name: str | None, text: str) -> None:
         issues.append(KnowledgeIssue(file, entry_id, field_name, text))
 
-    for key in raw:
-        if key not in ENTRY_FIELDS:
-            hint = _closest(str(key), ENTRY_FIELDS)
-            problem(str(key), "unknown field" + (f" (did you mean {hint!r}?)" if hint else ""))
-    for key in REQUIRED_ENTRY_FIELDS:
-        if key not in raw:
-            problem(key, "missing")
+    _check_fields(raw, ENTRY_FIELDS, REQUIRED_ENTRY_FIELDS, problem)
 
     if "id" in raw:
         _check_id(raw_id, problem)
@@ -287,13 +281,7 @@ def _load_rules(root: Path, issues: list[KnowledgeIssue]) -> dict[str, Rule]:
         def problem(field_name: str | None, text: str, _rid: str | None = rule_id, _label: str = label) -> None:
             issues.append(KnowledgeIssue(RULES_FILE, _rid or _label, field_name, text))
 
-        for key in item:
-            if key not in RULE_FIELDS:
-                hint = _closest(str(key), RULE_FIELDS)
-                problem(str(key), "unknown field" + (f" (did you mean {hint!r}?)" if hint else ""))
-        for key in RULE_FIELDS:
-            if key not in item:
-                problem(key, "missing")
+        _check_fields(item, RULE_FIELDS, RULE_FIELDS, problem)
         if "id" in item:
             _check_id(item.get("id"), problem)
         text = _text(item.get("text"), "text", MAX_ANSWER_CHARS, problem) if "text" in item else ""
@@ -316,6 +304,17 @@ def _read_yaml(path: Path, root: Path, issues: list[KnowledgeIssue]) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         issues.append(KnowledgeIssue(_display(path, root), None, None, f"cannot read file: {exc}"))
     return None
+
+
+def _check_fields(raw: dict[Any, Any], allowed: tuple[str, ...], required: tuple[str, ...], problem: Any) -> None:
+    """Report unknown fields (with the likely intended name, for typos) and missing required ones."""
+    for key in raw:
+        if key not in allowed:
+            hint = _closest(str(key), allowed)
+            problem(str(key), "unknown field" + (f" (did you mean {hint!r}?)" if hint else ""))
+    for key in required:
+        if key not in raw:
+            problem(key, "missing")
 
 
 def _check_id(value: Any, problem: Any) -> None:
