@@ -23,12 +23,10 @@ from bot.core.errors import LedgerError, PermissionDenied, ProfileNotFound, Refe
 from bot.core.ledger.access import Viewer
 from bot.core.ledger.lookups import (
     MANAGERS_ONLY,
-    NOT_LINKED,
     concerning,
     may_name_member,
     profile_of,
     record_refusal,
-    record_unknown_reference,
 )
 from bot.core.ledger.series import balance_chart
 from bot.core.ledger.service import AsyncLedgerService
@@ -102,13 +100,12 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
         await self._history(interaction, member)
 
     async def _history(self, interaction: discord.Interaction, subject: discord.abc.User) -> None:
-        ledger, store = self._ledger()
+        ledger, _ = self._ledger()
         asker = interaction.user
         viewer = await self._viewer(asker)
         try:
             history = await ledger.history(viewer, subject.id, limit=FETCH_LIMIT)
-        except ProfileNotFound:
-            await store.run(record_refusal, viewer, subject.id, "history", NOT_LINKED)
+        except ProfileNotFound:  # the service recorded the lookup
             text = _not_linked(subject, asker) if viewer.manager or subject.id == asker.id else REFUSED
             await safe_send(interaction, text, ephemeral=True)
             await self._log_line(f"⛔ {asker.mention} looked up {subject.mention}'s Connects history: no profile")
@@ -151,9 +148,7 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
             return
         try:
             explanations = await ledger.explain(viewer, ref)
-        except (ReferenceNotFound, PermissionDenied) as exc:
-            if isinstance(exc, ReferenceNotFound):
-                await store.run(record_unknown_reference, viewer, f"explain {ref}")
+        except (ReferenceNotFound, PermissionDenied) as exc:  # the service recorded the lookup
             # A member hears the same either way: they must not learn that someone else's entry exists.
             text = f"I can't find `{ref}` in your Connects ledger."
             if viewer.manager and isinstance(exc, ReferenceNotFound):
@@ -199,13 +194,12 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
     @app_commands.describe(member="The Discord member whose profile link to remove")
     async def unlink(self, interaction: discord.Interaction, member: discord.User) -> None:
         """Remove the link between a Discord member and their profile (community managers, or yourself)."""
-        ledger, store = self._ledger()
+        ledger, _ = self._ledger()
         asker = interaction.user
         viewer = await self._viewer(asker)
         try:
             profile = await ledger.unlink(viewer, member.id)
-        except ProfileNotFound:
-            await store.run(record_refusal, viewer, member.id, "unlink", NOT_LINKED)
+        except ProfileNotFound:  # the service recorded the lookup
             text = _not_linked(member, asker) if viewer.manager or member.id == asker.id else REFUSED
             await safe_send(interaction, text, ephemeral=True)
             return

@@ -1,11 +1,9 @@
 """What a chat front end adds around the ledger service: naming another member, refusals the service can't log.
 
-The service decides and logs every read of a profile it can resolve. Two lookups never reach that point
-and are decided here, so that every lookup is still in the access log:
-- a lookup of a Discord user with no linked profile (the service raises ProfileNotFound before it
-  logs): recorded as refused, under `discord:<id>`;
+The service decides and logs every lookup it is asked for, unknown profiles and references included.
+What a chat front end decides before calling it is recorded here, so that it is in the access log too:
 - a member naming another member where only community managers may (`/connects explain member:`);
-- a reference that matches no entry or job (the service raises ReferenceNotFound before it logs).
+- a button pressed by someone other than the member it was offered to.
 A member is told the same words whether or not the other person has a profile, so a refusal never
 reveals who is linked.
 """
@@ -19,10 +17,7 @@ from bot.core.ledger.explain import Explanation
 from bot.core.ledger.models import AccessRecord
 from bot.core.ledger.store import LedgerStore
 
-NOT_LINKED = "no ledger profile is linked to this Discord user"
 MANAGERS_ONLY = "only community managers may look up another member"
-NO_SUCH_REFERENCE = "no ledger entry or job has this reference"
-UNKNOWN_SUBJECT = "unknown"
 
 
 def may_name_member(viewer: Viewer, asker_id: int | str, member_id: int | str | None) -> bool:
@@ -35,11 +30,6 @@ def record_refusal(store: LedgerStore, viewer: Viewer, discord_id: int | str, wh
     profile = store.profile_by_discord(discord_id)
     subject = profile.id if profile is not None else f"discord:{discord_id}"
     return store.log_access(viewer.label, subject, what, False, reason)
-
-
-def record_unknown_reference(store: LedgerStore, viewer: Viewer, what: str) -> AccessRecord:
-    """Record a lookup of a reference that matches nothing (so probing for references is visible too)."""
-    return store.log_access(viewer.label, UNKNOWN_SUBJECT, what, False, NO_SUCH_REFERENCE)
 
 
 def profile_of(store: LedgerStore, discord_id: int | str) -> str | None:

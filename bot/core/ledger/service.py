@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.core.errors import PermissionDenied, ReferenceNotFound
+from bot.core.errors import PermissionDenied, ProfileNotFound, ReferenceNotFound
 from bot.core.knowledge import KnowledgeBase
 from bot.core.ledger.access import Viewer, entry_access, plan_history
 from bot.core.ledger.charges import ChargeQuestion, recognise_charge_question
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 KnowledgeSource = KnowledgeBase | Callable[[], KnowledgeBase | None] | None
 DEFAULT_LIMIT = 50
+UNKNOWN_SUBJECT = "unknown"
+NO_SUCH_PROFILE = "no ledger profile is linked to this Discord user or has this id"
+NO_SUCH_REFERENCE = "no ledger entry or job has this reference"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,15 @@ class LedgerService:
     def _memberships(self, viewer: Viewer) -> list[Membership]:
         return self.store.memberships_of(viewer.profile) if viewer.profile else []
 
+    def _find_or_log(self, viewer: Viewer, who: str | int, what: str) -> Profile:
+        """Resolve a profile id or Discord id; a miss is recorded as a refused lookup, then raised."""
+        try:
+            return self.store.find_profile(who)
+        except ProfileNotFound:
+            subject = f"discord:{who}" if str(who).isdigit() else str(who)
+            self.store.log_access(viewer.label, subject, what, False, NO_SUCH_PROFILE)
+            raise
+
     def viewer_for_discord(self, user_id: int | str, *, manager: bool = False) -> Viewer:
         """Build the Viewer for a Discord user from the profile linked to them (if any)."""
         profile = self.store.profile_by_discord(user_id)
@@ -62,7 +74,7 @@ class LedgerService:
         self, viewer: Viewer, who: str | int, *, since_ts: int | None = None, limit: int = DEFAULT_LIMIT
     ) -> History:
         """Return the sections of WHO's history the viewer may see; raise PermissionDenied otherwise."""
-        subject = self.store.find_profile(who)
+        subject = self._find_or_log(viewer, who, "history")
         subject_memberships = [] if subject.is_agency else self.store.memberships_of(subject.id)
         plans, decision = plan_history(viewer, subject, subject_memberships, self._memberships(viewer))
         self.store.log_access(viewer.label, subject.id, "history", decision.allowed, decision.reason)
@@ -87,6 +99,8 @@ class LedgerService:
             if not entries and not ref.startswith("~"):
                 entries = self.store.job_entries("~" + ref)
         if not entries:
+            # Probing for references is a lookup too: record it before saying there is nothing.
+            self.store.log_access(viewer.label, UNKNOWN_SUBJECT, f"explain {ref}", False, NO_SUCH_REFERENCE)
             raise ReferenceNotFound(ref)
         viewer_memberships = self._memberships(viewer)
         decisions = [(e, entry_access(viewer, e, viewer_memberships)) for e in entries]
@@ -162,7 +176,7 @@ class LedgerService:
 
     def unlink(self, viewer: Viewer, ref: str | int) -> Profile:
         """Remove a Discord link: a manager for anyone, a member for themselves."""
-        profile = self.store.find_profile(ref)
+        profile = self._find_or_log(viewer, ref, "unlink")
         allowed = viewer.manager or viewer.profile == profile.id
         self.store.log_access(viewer.label, profile.id, "unlink", allowed, "manager or self")
         if not allowed:

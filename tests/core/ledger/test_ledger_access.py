@@ -157,3 +157,31 @@ async def test_async_service_runs_off_the_event_loop(tmp_path, kb):
         assert threads and threading.get_ident() not in threads
     finally:
         await service.close()
+
+
+def test_lookups_of_unknown_profiles_and_references_are_recorded(tmp_path):
+    from bot.core.errors import ProfileNotFound, ReferenceNotFound
+    from bot.core.ledger import open_ledger
+    from bot.core.ledger.service import LedgerService
+
+    service = LedgerService(open_ledger(tmp_path / "ledger.sqlite3"))
+    member = service.viewer_for_discord("700100200300400504")  # Yuki, a linked member
+    for call, error in (
+        (lambda: service.history(member, "123456789012345678"), ProfileNotFound),
+        (lambda: service.history(member, "fl-nobody"), ProfileNotFound),
+        (lambda: service.explain(member, "e-0000"), ReferenceNotFound),
+        (lambda: service.unlink(member, "fl-nobody"), ProfileNotFound),
+    ):
+        try:
+            call()
+        except error:
+            pass
+        else:
+            raise AssertionError("expected a not-found error")
+    records = service.audit(service.viewer_for_discord("1", manager=True), limit=4)
+    assert [(r.subject, r.what, r.allowed) for r in reversed(records)] == [
+        ("discord:123456789012345678", "history", False),
+        ("fl-nobody", "history", False),
+        ("unknown", "explain e-0000", False),
+        ("fl-nobody", "unlink", False),
+    ]

@@ -51,10 +51,13 @@ def test_someone_elses_charge_reads_like_a_missing_one(service):
     assert theirs.explanations == () and missing.explanations == ()
     assert theirs.text == "I can't find entry e-1042 in your Connects ledger."
     assert missing.text == "I can't find entry e-9999 in your Connects ledger."
-    # The refused look-up is still in the access log (the unknown id reached no one's ledger).
-    refused = service.audit(Viewer.operator("t"), limit=1)[0]
-    assert (refused.viewer, refused.subject, refused.what, refused.allowed) == (
+    # Both look-ups are in the access log, refused: probing for references leaves a trace too.
+    missing_record, theirs_record = service.audit(Viewer.operator("t"), limit=2)
+    assert (theirs_record.viewer, theirs_record.subject, theirs_record.what, theirs_record.allowed) == (
         "discord:5", "ag-brightpath", "explain e-1042", False,
+    )  # fmt: skip
+    assert (missing_record.viewer, missing_record.subject, missing_record.what, missing_record.allowed) == (
+        "discord:5", "unknown", "explain e-9999", False,
     )  # fmt: skip
 
 
