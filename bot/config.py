@@ -8,7 +8,7 @@ bot behaves the same whatever the working directory.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,6 @@ class Settings:
     feedback: FeedbackSettings
     discord: DiscordSettings
     log_level: str = "INFO"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _TOP_LEVEL = {"matcher", "knowledge", "ledger", "feedback", "discord", "log_level"}
