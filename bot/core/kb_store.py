@@ -123,10 +123,6 @@ class KnowledgeStore:
         """Why the files on disk are not in service, or None when they are."""
         return self._last_error
 
-    def subscribe(self, consumer: KnowledgeConsumer) -> None:
-        """Also hand every new knowledge base to consumer."""
-        self._consumers.append(consumer)
-
     # --- reads ----------------------------------------------------------------------------------------
 
     def open(self, entry_id: str) -> OpenedEntry:

@@ -61,18 +61,6 @@ class Entry:
         """The canonical question followed by every alternate phrasing."""
         return (self.question, *self.alternates)
 
-    def to_mapping(self) -> dict[str, Any]:
-        """Return the entry as plain data, in the field order used on disk."""
-        data: dict[str, Any] = {"id": self.id, "question": self.question}
-        if self.audience != "all":
-            data["audience"] = self.audience
-        data["alternates"] = list(self.alternates)
-        data["answer"] = self.answer
-        data["related"] = list(self.related)
-        data["sources"] = list(self.sources)
-        data["reviewed"] = self.reviewed
-        return data
-
 
 @dataclass(frozen=True)
 class Rule:

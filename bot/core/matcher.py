@@ -102,10 +102,10 @@ class Matcher:
         """Decide what the bot should do with a message; never raises on odd input."""
         s = self.settings
         message = message[: s.max_input_chars]
-        content = textmod.content_words(message)
         if not message.strip():
             return Decision("silent", None, 0.0, (), "empty message")
-        if len(content) < s.min_content_tokens or len(textmod.words(message)) < MIN_WORDS:
+        message_words = textmod.words(message)
+        if len(textmod.content_of(message_words)) < s.min_content_tokens or len(message_words) < MIN_WORDS:
             return Decision("silent", None, 0.0, (), "chatter: greeting, thanks, a single word or no meaningful words")
         ranked = self.rank(message, limit=max(s.suggest_limit, 2))
         if not ranked:
@@ -135,10 +135,12 @@ class Matcher:
             units.extend(f"{a} {b}" for a, b in itertools.pairwise(head))
         best: np.ndarray | None = None
         best_phrasing: dict[int, int] = {}
+        message_words = textmod.words(message)
         for unit in dict.fromkeys(units):  # a repeated sentence scores the same: once is enough
-            if unit is not message and len(textmod.content_words(unit)) < self.settings.min_content_tokens:
+            unit_words = message_words if unit is message else textmod.words(unit)
+            if unit is not message and len(textmod.content_of(unit_words)) < self.settings.min_content_tokens:
                 continue
-            scores, phrasing_of = self.index.entry_scores(self.index.query(textmod.words(unit)))
+            scores, phrasing_of = self.index.entry_scores(self.index.query(unit_words))
             if best is None:
                 best, best_phrasing = scores, dict(phrasing_of)
                 continue
@@ -148,7 +150,7 @@ class Matcher:
             np.maximum(best, scores, out=best)
         if best is None:
             return np.zeros(0), {}
-        exact = self.index.exact.get(" ".join(textmod.words(message)))
+        exact = self.index.exact.get(" ".join(message_words))
         if exact is not None:
             best[exact] = 1.0
         return best, best_phrasing

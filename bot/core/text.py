@@ -172,7 +172,12 @@ def concept_tokens(word_list: list[str]) -> set[str]:
 
 def content_words(text: str) -> list[str]:
     """Return the words of a message that are neither stopwords nor greeting/thanks filler."""
-    return [w for w in words(text) if w not in FILLER_WORDS and w not in CHATTER_WORDS]
+    return content_of(words(text))
+
+
+def content_of(word_list: list[str]) -> list[str]:
+    """Keep the words of an already split message that are neither stopwords nor filler."""
+    return [w for w in word_list if w not in FILLER_WORDS and w not in CHATTER_WORDS]
 
 
 def sentences(text: str) -> list[str]:
