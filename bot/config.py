@@ -42,6 +42,23 @@ class MatcherSettings:
 
 
 @dataclass(frozen=True)
+class EmbeddingSettings:
+    """The meaning model (documented in config.yaml): sentence embeddings, a trained head, a confidence model."""
+
+    enabled: bool = True
+    model_path: Path | None = None
+    confidence_path: Path | None = None
+    cache_path: Path | None = None
+    examples_path: Path | None = None
+    head_weight: float = 0.5
+    answer_confidence: float = 0.6
+    suggest_confidence: float = 0.3
+    suggest_limit: int = 3
+    second_topic_probability: float = 0.3
+    followup_max_words: int = 6
+
+
+@dataclass(frozen=True)
 class KnowledgeSettings:
     path: Path
     history_path: Path
@@ -83,10 +100,11 @@ class Settings:
     ledger: LedgerSettings
     feedback: FeedbackSettings
     discord: DiscordSettings
+    embedding: EmbeddingSettings = EmbeddingSettings()
     log_level: str = "INFO"
 
 
-_TOP_LEVEL = {"matcher", "knowledge", "ledger", "feedback", "discord", "log_level"}
+_TOP_LEVEL = {"matcher", "embedding", "knowledge", "ledger", "feedback", "discord", "log_level"}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
@@ -134,6 +152,7 @@ def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path) -> S
     _reject_unknown(feedback_raw, "feedback", FeedbackSettings)
 
     matcher = _matcher(_section(raw, "matcher"))
+    embedding = _embedding(_section(raw, "embedding"), base)
     discord = _discord(_section(raw, "discord"))
 
     level = raw.get("log_level", "INFO")
@@ -146,6 +165,7 @@ def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path) -> S
         ledger=ledger,
         feedback=feedback,
         discord=discord,
+        embedding=embedding,
         log_level=level.upper(),
     )
 
@@ -166,6 +186,36 @@ def _matcher(raw: dict[str, Any]) -> MatcherSettings:
     settings = MatcherSettings(**values)
     if settings.suggest_threshold > settings.answer_threshold:
         raise ConfigError("matcher.suggest_threshold", "must not be above matcher.answer_threshold")
+    return settings
+
+
+def _embedding(raw: dict[str, Any], base: Path) -> EmbeddingSettings:
+    d = EmbeddingSettings()
+
+    def optional_path(name: str, default: str | None) -> Path | None:
+        key = f"embedding.{name}"
+        if raw.get(name, default) is None:
+            return None
+        return _path(raw, key, base, default=default or "")
+
+    settings = EmbeddingSettings(
+        enabled=_bool(raw, "embedding.enabled", d.enabled),
+        model_path=optional_path("model_path", None),
+        confidence_path=optional_path("confidence_path", None),
+        cache_path=optional_path("cache_path", "data/embeddings.sqlite3"),
+        examples_path=optional_path("examples_path", "knowledge/examples"),
+        head_weight=_float(raw, "embedding.head_weight", d.head_weight, minimum=0.0, maximum=10.0),
+        answer_confidence=_float(raw, "embedding.answer_confidence", d.answer_confidence, minimum=0.0, maximum=1.0),
+        suggest_confidence=_float(raw, "embedding.suggest_confidence", d.suggest_confidence, minimum=0.0, maximum=1.0),
+        suggest_limit=_int(raw, "embedding.suggest_limit", d.suggest_limit, minimum=1),
+        second_topic_probability=_float(
+            raw, "embedding.second_topic_probability", d.second_topic_probability, minimum=0.0, maximum=1.0
+        ),
+        followup_max_words=_int(raw, "embedding.followup_max_words", d.followup_max_words, minimum=1),
+    )
+    _reject_unknown(raw, "embedding", EmbeddingSettings)
+    if settings.suggest_confidence > settings.answer_confidence:
+        raise ConfigError("embedding.suggest_confidence", "must not be above embedding.answer_confidence")
     return settings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from bot.cli import add_config_option
 from bot.cli.common import engine_from, settings_from
@@ -13,7 +14,7 @@ from bot.cli.render import render_decision
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ask command."""
     parser = subparsers.add_parser("ask", help="print the bot's decision for one message")
-    parser.add_argument("text", help="the message, as a member would type it")
+    parser.add_argument("text", help="the message, as a member would type it; - reads one message a line from stdin")
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (decision, entry, score, candidates)"
     )
@@ -23,11 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Decide on the message and print the decision."""
+    """Decide on the message (or each line of stdin for `-`) and print the decision."""
     engine = engine_from(settings_from(args))
-    decision = engine.decide(args.text)
-    if args.json:
-        print(json.dumps(decision.to_json()))
-    else:
-        print(render_decision(engine.kb, decision, explain=args.why))
+    messages = (line.rstrip("\n") for line in sys.stdin) if args.text == "-" else iter([args.text])
+    for message in messages:
+        decision = engine.decide(message)
+        if args.json:
+            print(json.dumps(decision.to_json()), flush=True)
+        else:
+            print(render_decision(engine.kb, decision, explain=args.why), flush=True)
     return 0

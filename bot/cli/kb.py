@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
-from bot.cli.common import engine_from, settings_from
+from bot.cli.common import settings_from
+from bot.cli.kb_eval import register_eval
 from bot.cli.kb_versions import register_versions
 from bot.core.errors import KnowledgeError
-from bot.core.evaluation import evaluate, format_report, load_chatter, load_questions
 from bot.core.knowledge import load_knowledge
-
-DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
-DEFAULT_QUESTIONS = DATA / "questions.yaml"
-DEFAULT_CHATTER = DATA / "chatter.yaml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,12 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_option(check)
     check.set_defaults(handler=run_check)
 
-    evaluate = commands.add_parser("eval", help="measure the matcher on labelled questions; print the confusion report")
-    evaluate.add_argument("--questions", default=str(DEFAULT_QUESTIONS), help="labelled questions (questions: list)")
-    evaluate.add_argument("--chatter", default=str(DEFAULT_CHATTER), help="lines that must get silence (chatter: list)")
-    evaluate.add_argument("--summary", action="store_true", help="print only the figures")
-    add_config_option(evaluate)
-    evaluate.set_defaults(handler=run_eval)
+    register_eval(commands)
     register_versions(commands)
 
 
@@ -48,12 +38,4 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"  {issue}", file=sys.stderr)
         return EXIT_FAILED
     print(f"{path}: ok, {len(kb.entries)} entries, {len(kb.rules)} rules")
-    return EXIT_OK
-
-
-def run_eval(args: argparse.Namespace) -> int:
-    """Evaluate the configured knowledge base against labelled data and print the report."""
-    engine = engine_from(settings_from(args))
-    report = evaluate(engine, load_questions(args.questions), load_chatter(args.chatter))
-    print(format_report(report, details=not args.summary))
     return EXIT_OK

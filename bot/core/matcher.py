@@ -61,6 +61,8 @@ class Decision:
     score: float
     candidates: tuple[Candidate, ...]
     reason: str
+    # Entries worth offering beside an answer: a post that asks two things gets both.
+    see_also: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """Return the contract shape printed by `ask --json`."""

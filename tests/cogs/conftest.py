@@ -18,6 +18,7 @@ import yaml
 from bot.config import load_settings
 from bot.discord_bot import SupportBot
 from bot.services import Services, build_services
+from tests.shared_cache import EMBEDDING_CACHE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,6 +32,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
             {
                 "knowledge": {"path": "knowledge", "watch_interval_seconds": 0},
                 "feedback": {"path": "feedback.sqlite3"},
+                "embedding": {"cache_path": str(EMBEDDING_CACHE)},
                 "discord": {"support_channel_ids": [100, 200], "guild_ids": [1]},
             }
         ),

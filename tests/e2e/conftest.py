@@ -22,9 +22,11 @@ import pytest
 import yaml
 
 from bot.config import load_settings
+from bot.core.examples import load_examples
 from bot.discord_bot import SupportBot
 from bot.services import Services, build_services
 from tests.e2e.fake_discord import FakeDiscord
+from tests.shared_cache import EMBEDDING_CACHE
 
 REPO = Path(__file__).resolve().parents[2]
 KNOWLEDGE = REPO / "knowledge"
@@ -128,6 +130,7 @@ def write_config(world: World, tmp_path: Path, **discord_overrides: Any) -> Path
         "knowledge": {"path": "knowledge", "watch_interval_seconds": 0},
         "ledger": {"path": "data/ledger.sqlite3"},
         "feedback": {"path": "data/feedback.sqlite3"},
+        "embedding": {"cache_path": str(EMBEDDING_CACHE)},
         "discord": discord_section,
     }
     path = tmp_path / "config.yaml"
@@ -194,10 +197,9 @@ DATA = REPO / "tests" / "data"
 
 
 def labelled_texts() -> list[str]:
-    """Every member-style message in tests/data (questions first, then chatter)."""
-    questions = yaml.safe_load((DATA / "questions.yaml").read_text(encoding="utf-8"))["questions"]
-    chatter = yaml.safe_load((DATA / "chatter.yaml").read_text(encoding="utf-8"))["chatter"]
-    return [q["text"] for q in questions] + [c["text"] for c in chatter]
+    """Every labelled member message in knowledge/examples (questions first, then off-topic)."""
+    examples = load_examples(KNOWLEDGE / "examples")
+    return [e.text for e in examples if e.entry_id] + [e.text for e in examples if not e.entry_id]
 
 
 def find_text(services: Services, action: str, *, question_shaped: bool | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from bot.config import load_settings
 from bot.core.answers import AnswerEngine
 from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.meaning import load_meaning
+from tests.shared_cache import EMBEDDING_CACHE
 
 ROOT = Path(__file__).resolve().parents[3]
 KNOWLEDGE = ROOT / "knowledge"
@@ -23,6 +26,14 @@ def real_kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def engine(real_kb: KnowledgeBase) -> AnswerEngine:
     return AnswerEngine(real_kb, load_settings(ROOT / "config.yaml").matcher)
+
+
+@pytest.fixture(scope="session")
+def meaning_engine(real_kb: KnowledgeBase) -> AnswerEngine:
+    """The engine as shipped: lexical matcher plus the meaning model, on the shared embedding cache."""
+    settings = load_settings(ROOT / "config.yaml")
+    embedding = dataclasses.replace(settings.embedding, cache_path=EMBEDDING_CACHE)
+    return AnswerEngine(real_kb, settings.matcher, load_meaning(embedding))
 
 
 @pytest.fixture
