@@ -54,7 +54,7 @@ class EmbeddingSettings:
     answer_confidence: float = 0.6
     suggest_confidence: float = 0.3
     suggest_limit: int = 3
-    second_topic_probability: float = 0.3
+    second_topic_confidence: float = 0.6
     followup_max_words: int = 6
 
 
@@ -208,8 +208,8 @@ def _embedding(raw: dict[str, Any], base: Path) -> EmbeddingSettings:
         answer_confidence=_float(raw, "embedding.answer_confidence", d.answer_confidence, minimum=0.0, maximum=1.0),
         suggest_confidence=_float(raw, "embedding.suggest_confidence", d.suggest_confidence, minimum=0.0, maximum=1.0),
         suggest_limit=_int(raw, "embedding.suggest_limit", d.suggest_limit, minimum=1),
-        second_topic_probability=_float(
-            raw, "embedding.second_topic_probability", d.second_topic_probability, minimum=0.0, maximum=1.0
+        second_topic_confidence=_float(
+            raw, "embedding.second_topic_confidence", d.second_topic_confidence, minimum=0.0, maximum=1.0
         ),
         followup_max_words=_int(raw, "embedding.followup_max_words", d.followup_max_words, minimum=1),
     )

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Threads whose opening question is remembered, so a follow-up costs no REST call.
+OPENER_CACHE_SIZE = 1024
+
 
 @dataclass(frozen=True)
 class SupportOutcome:
@@ -73,6 +76,7 @@ class SupportCog(commands.Cog):
         self.support_channel_ids = frozenset(bot.services.settings.discord.support_channel_ids)
         self.mention_asker = bot.services.settings.discord.mention_asker
         self._forbidden_warned: set[int] = set()
+        self._openers: dict[int, str | None] = {}  # thread id -> its opening question (oldest evicted first)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -87,7 +91,8 @@ class SupportCog(commands.Cog):
             # A question about one specific charge: answered from the asker's own ledger, privately.
             self._done(await self._offer_private_explanation(message, charge))
             return
-        decision = self.services.engine.decide(message.content)
+        context = await self._thread_opener(message)
+        decision = self.services.engine.decide(message.content, context)
         plan = plan_reply(decision, self.services.cooldowns, channel_id=message.channel.id, author_id=message.author.id)
         try:
             reply_id = await self._reply(message, decision, plan)
@@ -112,7 +117,7 @@ class SupportCog(commands.Cog):
                 )
             return None
         if plan.reply is Reply.ANSWER:
-            return await self._answer(message, plan.entry_id or "")
+            return await self._answer(message, plan.entry_id or "", decision.see_also)
         if plan.reply is Reply.POINT_TO_EARLIER:
             sent = await message.reply(
                 earlier_answer_text(plan.earlier_jump_url or ""), mention_author=self.mention_asker
@@ -140,13 +145,37 @@ class SupportCog(commands.Cog):
             channel_id,
         )
 
-    async def _answer(self, message: discord.Message, entry_id: str) -> int:
-        entry = self.services.engine.kb.entry(entry_id)
+    async def _thread_opener(self, message: discord.Message) -> str | None:
+        """The question that opened this thread or forum post, for a short follow-up inside it."""
+        channel = message.channel
+        if not isinstance(channel, discord.Thread) or message.id == channel.id:
+            return None
+        if not self.services.engine.needs_context(message.content):
+            return None  # a full question stands alone: no lookup
+        if channel.id in self._openers:
+            return self._openers[channel.id]
+        starter = channel.starter_message
+        if starter is None:
+            try:
+                # A forum post's (and a message thread's) opening message has the thread's id.
+                starter = await channel.fetch_message(channel.id)
+            except discord.HTTPException:
+                starter = None
+        opener = "\n".join(part for part in (channel.name, starter.content if starter else "") if part) or None
+        if len(self._openers) >= OPENER_CACHE_SIZE:
+            self._openers.pop(next(iter(self._openers)))
+        self._openers[channel.id] = opener
+        return opener
+
+    async def _answer(self, message: discord.Message, entry_id: str, see_also: tuple[str, ...] = ()) -> int:
+        kb = self.services.engine.kb
+        entry = kb.entry(entry_id)
+        also = [kb.entries[other] for other in see_also if other in kb.entries and other != entry_id]
         cooldowns = self.services.cooldowns
         # Reserve the cooldown before the send: the same question arriving meanwhile is pointed here.
         cooldowns.record_answer(message.channel.id, entry.id, message.jump_url)
         sent = await message.reply(
-            embed=answer_embed(entry), view=feedback_view(entry.id), mention_author=self.mention_asker
+            embed=answer_embed(entry, also), view=feedback_view(entry.id), mention_author=self.mention_asker
         )
         cooldowns.record_answer(message.channel.id, entry.id, sent.jump_url)
         post = Post(

@@ -66,6 +66,11 @@ class AnswerEngine:
             return ranker.decide(text, context)
         return self._matcher.decide(text)
 
+    def needs_context(self, text: str) -> bool:
+        """Whether text is a short follow-up to be read with its thread's opening question."""
+        ranker = self._ranker
+        return ranker is not None and ranker.is_follow_up(text)
+
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """Return the closest entries with no thresholds (for "closest entries" lists)."""
         ranker = self._ranker

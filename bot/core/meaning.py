@@ -36,6 +36,7 @@ class MeaningModel:
     cache: EmbeddingCache
     examples: list[Example]
     _training: threading.Lock = field(default_factory=threading.Lock)
+    _trainers: list[threading.Thread] = field(default_factory=list)
 
     def ranker(self, kb: KnowledgeBase, matcher: Matcher) -> MeaningRanker:
         """Build the ranker for kb now, training its head if no cached one fits (about a second)."""
@@ -65,8 +66,15 @@ class MeaningModel:
                 except Exception:  # a failed retrain must not take the bot down: the interim head stays
                     log.exception("retraining the meaning head failed; the previous head stays in service")
 
-        threading.Thread(target=train, name="meaning-head", daemon=True).start()
+        trainer = threading.Thread(target=train, name="meaning-head", daemon=True)
+        self._trainers = [t for t in self._trainers if t.is_alive()] + [trainer]
+        trainer.start()
         return ranker
+
+    def wait_for_training(self, timeout: float | None = 60.0) -> None:
+        """Block until background head training has finished (shutdown, tests, the CLI)."""
+        for trainer in list(self._trainers):
+            trainer.join(timeout)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed texts (L2-normalised rows) without the cache: for grouping questions and the like."""

@@ -4,11 +4,12 @@ The order of a decision:
 1. chatter (greetings, thanks, one word, nothing meaningful) is silent before anything is embedded,
    so most of a busy channel never reaches the model;
 2. a message that is exactly a known phrasing gets that entry (what a moderator taught is obeyed);
-3. the message (with the thread's opening question, for a short follow-up) is embedded once and every
-   entry ranked (semantic.py); the confidence model turns the features into p(best entry is right);
+3. the message is embedded once and every entry ranked (semantic.py); the confidence model turns the
+   features into p(best entry is right);
 4. answer when p >= answer_confidence; suggest the best few when p >= suggest_confidence; else silent.
-   An answered post that also asks about a second entry the head rates highly gets that entry offered
+   An answered post whose other sentence confidently asks about a second entry gets that entry offered
    beside the answer (a post asking two things).
+In a thread, a short follow-up that is not confident alone is read with the thread's opening question.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.config import EmbeddingSettings, MatcherSettings
 from bot.core import text as textmod
 from bot.core.confidence import ConfidenceModel
 from bot.core.encoder import SentenceEncoder
-from bot.core.matcher import MIN_WORDS, Candidate, Decision, Matcher
+from bot.core.matcher import MAX_SENTENCES, MIN_WORDS, Candidate, Decision, Matcher
 from bot.core.semantic import Analysis, SemanticIndex
 
 
@@ -56,31 +57,40 @@ class MeaningRanker:
 
     def decide(self, message: str, context: str | None = None) -> Decision:
         """Decide what to do with a message; context is the thread's opening question, if any."""
-        early, query = self.before_model(message, context)
+        early, query = self.before_model(message)
         if early is not None:
             return early
-        return self._plan(self.score(query), query != message[: self.matcher_settings.max_input_chars])
+        alone = self.score(query)
+        unsure = alone.confidence < self._settings.answer_confidence
+        if context and unsure and context.strip() != query.strip() and self.is_follow_up(query):
+            # "and for the agency?" means little alone: read it with the question that opened the thread.
+            combined = f"{context[: self.matcher_settings.max_input_chars]}\n{query}"
+            return self._plan(self.score(combined), combined, with_context=True)
+        return self._plan(alone, query, with_context=False)
 
-    def before_model(self, message: str, context: str | None = None) -> tuple[Decision | None, str]:
-        """Settle what needs no model (chatter, an exact phrasing); else return the text to score."""
-        s, m = self._settings, self.matcher_settings
+    def is_follow_up(self, message: str) -> bool:
+        """A message short enough to mean little without the question that opened its thread."""
+        return len(textmod.content_of(textmod.words(message))) <= self._settings.followup_max_words
+
+    def _is_chatter(self, words: list[str]) -> bool:
+        """Greetings, thanks, one word, nothing meaningful: silent before any model runs."""
+        return len(textmod.content_of(words)) < self.matcher_settings.min_content_tokens or len(words) < MIN_WORDS
+
+    def before_model(self, message: str) -> tuple[Decision | None, str]:
+        """Settle what needs no model (chatter, an exact known phrasing); else return the text to score."""
+        m = self.matcher_settings
         message = message[: m.max_input_chars]
         if not message.strip():
             return Decision("silent", None, 0.0, (), "empty message"), message
         words = textmod.words(message)
-        content = textmod.content_of(words)
-        if context and len(content) <= s.followup_max_words and context.strip() != message.strip():
-            # "and for the agency?" means nothing alone: read it with the question that opened the thread.
-            return None, f"{context[: m.max_input_chars]}\n{message}"
-        if len(content) < m.min_content_tokens or len(words) < MIN_WORDS:
+        if self._is_chatter(words):
             chatter = "chatter: greeting, thanks, a single word or no meaningful words"
             return Decision("silent", None, 0.0, (), chatter), message
         exact = self.matcher.index.exact.get(" ".join(words))
         if exact is not None:
             entry_id = self.matcher.index.entries[exact].id
-            return Decision(
-                "answer", entry_id, 1.0, (Candidate(entry_id, 1.0, message),), "exact known phrasing"
-            ), message
+            reason = f"answer: best {entry_id} (exact known phrasing)"
+            return Decision("answer", entry_id, 1.0, (Candidate(entry_id, 1.0, message),), reason), message
         return None, message
 
     def score(self, text: str) -> Scored:
@@ -90,7 +100,7 @@ class MeaningRanker:
         analysis = self.index.analyse(vector, lexical, len(textmod.words(text)))
         return Scored(analysis, self._confidence.probability(analysis.features))
 
-    def _plan(self, scored: Scored, with_context: bool) -> Decision:
+    def _plan(self, scored: Scored, text: str, *, with_context: bool) -> Decision:
         s = self._settings
         a, p = scored.analysis, scored.confidence
         ids = self.index.entry_ids
@@ -103,11 +113,26 @@ class MeaningRanker:
             f"off-topic {a.off_topic_probability:.2f}){' with the thread opener' if with_context else ''}"
         )
         if p >= s.answer_confidence:
-            second = a.order[1] if len(a.order) > 1 else None
-            see_also: tuple[str, ...] = ()
-            if second is not None and a.head_probability[second] >= s.second_topic_probability:
-                see_also = (ids[second],)
-            return Decision("answer", best, p, shown, f"answer: {summary}", see_also=see_also)
+            # With a thread's opener, its question was the thread's own topic: not a second one.
+            see_also = () if with_context else self._second_topic(text, best)
+            also = f"; also asks about {see_also[0]}" if see_also else ""
+            return Decision("answer", best, p, shown, f"answer: {summary}{also}", see_also=see_also)
         if p >= s.suggest_confidence:
             return Decision("suggest", None, p, shown, f"suggest (not sure enough to answer): {summary}")
         return Decision("silent", None, p, shown, f"silent (confidence below {s.suggest_confidence:.2f}): {summary}")
+
+    def _second_topic(self, text: str, main: str) -> tuple[str, ...]:
+        """An entry that another sentence of the post asks about, confidently enough to offer it."""
+        parts = [p for p in textmod.sentences(text)[:MAX_SENTENCES] if not self._is_chatter(textmod.words(p))]
+        if len(parts) < 2:
+            return ()
+        vectors = self._encoder.encode(parts)
+        best: tuple[float, str] | None = None
+        for part, vector in zip(parts, vectors, strict=True):
+            lexical = {c.entry_id: c.score for c in self.matcher.rank(part, limit=len(self.index.entry_ids))}
+            analysis = self.index.analyse(vector, lexical, len(textmod.words(part)))
+            entry_id = self.index.entry_ids[analysis.order[0]]
+            confidence = self._confidence.probability(analysis.features)
+            if entry_id != main and confidence >= self._settings.second_topic_confidence:
+                best = max(best or (confidence, entry_id), (confidence, entry_id))
+        return (best[1],) if best else ()

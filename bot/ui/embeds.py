@@ -21,13 +21,20 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def answer_embed(entry: Entry) -> discord.Embed:
-    """The answer card: question as title, the answer, and entry id + review date in the footer."""
+def answer_embed(entry: Entry, see_also: Sequence[Entry] = ()) -> discord.Embed:
+    """The answer card: question as title, the answer, and entry id + review date in the footer.
+
+    see_also lists entries a post also asked about (a post asking two things): named, with the
+    command that shows each, so the asker can read the second answer without anyone being pinged.
+    """
     embed = discord.Embed(
         title=clip(entry.question, TITLE_LIMIT),
         description=clip(entry.answer, DESCRIPTION_LIMIT),
         colour=ANSWER_COLOUR,
     )
+    if see_also:
+        lines = "\n".join(f"• {other.question} (`/faq show {other.id}`)" for other in see_also)
+        embed.add_field(name="You also asked", value=clip(lines, FIELD_LIMIT), inline=False)
     if entry.sources:
         embed.add_field(name="Sources", value=clip("\n".join(entry.sources), FIELD_LIMIT), inline=False)
     embed.set_footer(text=f"{entry.id} · reviewed {entry.reviewed.isoformat()}")

@@ -84,7 +84,12 @@ def test_a_broken_config_is_one_line_naming_the_key(tmp_path):
     assert missing.returncode == 2 and "config file not found" in missing.stderr
 
 
-def test_kb_eval_prints_the_confusion_report():
-    out = bot("kb", "eval")
+def test_kb_eval_reports_held_in_cross_validated_and_held_out_figures():
+    out = bot("kb", "eval", "--folds", "2")
     assert out.returncode == 0, out.stderr
-    assert "top-1 accuracy" in out.stdout and "silent:" in out.stdout
+    sections = ["held-in", "cross-validated (2 folds", "held out"]
+    positions = [out.stdout.find(s) for s in sections]
+    assert -1 not in positions and positions == sorted(positions), out.stdout
+    cross_validated = out.stdout[positions[1] : positions[2]]
+    assert "forum-posts.yaml: answered right" in cross_validated and "helped" in cross_validated
+    assert "off-topic.yaml: silent on" in cross_validated

@@ -198,7 +198,8 @@ DATA = REPO / "tests" / "data"
 
 def labelled_texts() -> list[str]:
     """Every labelled member message in knowledge/examples (questions first, then off-topic)."""
-    examples = load_examples(KNOWLEDGE / "examples")
+    # Shortest first: short messages make readable tests and fit in Discord's previews.
+    examples = sorted(load_examples(KNOWLEDGE / "examples"), key=lambda e: len(e.text))
     return [e.text for e in examples if e.entry_id] + [e.text for e in examples if not e.entry_id]
 
 
