@@ -36,7 +36,7 @@ import numpy as np
 from bot.core import text as textmod
 from bot.core.feedback import UnansweredItem
 from bot.core.kb_files import clean_line
-from bot.core.knowledge import normalise_phrasing
+from bot.core.knowledge import MAX_PHRASING_CHARS, KnowledgeBase, normalise_phrasing
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ NGRAM = 4
 NGRAM_WEIGHT = 0.35  # share of the character 4-gram block, as the matcher's ngram_weight
 RANKED_PER_GROUP = 8  # questions of a group (nearest its centre first) whose ranking picks its closest entry
 RANK_LIMIT = 3
+QUEUE_LIMIT = 2000  # open items grouped at most (the newest); clustering is O(n^2) in time and memory
 KINDS = ("silence", "not_helpful")
 
 
@@ -102,9 +103,9 @@ class QuestionGroup:
     def item_ids(self) -> tuple[int, ...]:
         return tuple(sorted(i for q in self.questions for i in q.item_ids))
 
-    @property
-    def phrasings(self) -> tuple[str, ...]:
-        return tuple(q.text for q in self.questions)
+    def teachable(self) -> tuple[Question, ...]:
+        """The questions short enough to become phrasings (a longer post stays in the queue)."""
+        return tuple(q for q in self.questions if len(q.text) <= MAX_PHRASING_CHARS)
 
     def voted_entries(self) -> list[tuple[str, int]]:
         """For "Not helpful" groups: the entries voted down, most votes first."""
@@ -126,7 +127,25 @@ class QuestionGroup:
         }
 
 
-# --- the public entry point -------------------------------------------------------------------------
+# --- the public entry points ------------------------------------------------------------------------
+
+
+class Engine(Protocol):
+    """What grouping needs from the answer engine: the knowledge base and its ranking."""
+
+    @property
+    def kb(self) -> KnowledgeBase: ...
+
+    def rank(self, text: str, limit: int = 5) -> Sequence[RankedEntry]: ...
+
+
+def group_queue(
+    items: Iterable[UnansweredItem], engine: Engine, *, threshold: float, embed: Embed | None = None
+) -> list[QuestionGroup]:
+    """Group queue items with the engine in service: its ranking, and its phrasings as IDF background."""
+    background = [p for entry in engine.kb.entries.values() for p in entry.phrasings]
+    return group_unanswered(items, rank=engine.rank, threshold=threshold, embed=embed, background=background)
+
 
 
 def group_unanswered(
