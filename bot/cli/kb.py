@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
+from bot.cli.kb_queue import register_queue
 from bot.cli.kb_versions import register_versions
 from bot.core.errors import KnowledgeError
 from bot.core.evaluation import evaluate, format_report, load_chatter, load_questions
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_option(evaluate)
     evaluate.set_defaults(handler=run_eval)
     register_versions(commands)
+    register_queue(commands)
 
 
 def run_check(args: argparse.Namespace) -> int:
