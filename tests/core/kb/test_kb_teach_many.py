@@ -70,7 +70,8 @@ def test_a_phrasing_of_another_entry_refuses_the_whole_group(store, knowledge_di
         "alternates[7]",
     )
     assert issue.problem == (
-        "phrasing 'Connects refund when client CANCELS the job?' is also alternates[0] of entry 'refunds-returned-connects'"
+        "phrasing 'Connects refund when client CANCELS the job?' is also alternates[0] of entry "
+        "'refunds-returned-connects'"
     )
     assert snapshot(knowledge_dir) == before  # nothing written, not even the good phrasings
     assert store.history_of("buying-connects") == versions  # no version recorded
