@@ -4,7 +4,7 @@ Usage: python bench/tune_matcher.py [--silence 0.97] [--quick]
 
 For each weight combination it ranks every labelled question and chatter line once, then sweeps the
 thresholds: the objective is the share of questions answered with the right entry, subject to the
-chatter staying silent at least --silence of the time. Scores are reported on tests/data/questions.yaml
+chatter staying silent at least --silence of the time. Scores are reported on knowledge/examples/member-questions.yaml
 (tuning) and tests/data/holdout.yaml (never tuned on), so over-fitting shows as a gap.
 """
 
@@ -73,9 +73,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(ROOT / "config.yaml")
     kb = load_knowledge(ROOT / "knowledge")
-    questions = load_questions(ROOT / "tests/data/questions.yaml")
+    questions = load_questions(ROOT / "knowledge/examples/member-questions.yaml")
     holdout = load_questions(ROOT / "tests/data/holdout.yaml")
-    chatter = load_chatter(ROOT / "tests/data/chatter.yaml")
+    chatter = load_chatter(ROOT / "knowledge/examples/off-topic.yaml")
     grid = {
         "fuzzy_weight": (0.0, 0.15, 0.3, 0.45),
         "phrasing_weight": (0.5, 0.65, 0.8),

@@ -74,6 +74,7 @@ class LedgerSettings:
 @dataclass(frozen=True)
 class FeedbackSettings:
     path: Path
+    group_similarity: float = 0.30
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,12 @@ def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path) -> S
     _reject_unknown(ledger_raw, "ledger", LedgerSettings)
 
     feedback_raw = _section(raw, "feedback")
-    feedback = FeedbackSettings(path=_path(feedback_raw, "feedback.path", base, default="data/feedback.sqlite3"))
+    feedback = FeedbackSettings(
+        path=_path(feedback_raw, "feedback.path", base, default="data/feedback.sqlite3"),
+        group_similarity=_float(
+            feedback_raw, "feedback.group_similarity", FeedbackSettings.group_similarity, minimum=0.0, maximum=1.0
+        ),
+    )
     _reject_unknown(feedback_raw, "feedback", FeedbackSettings)
 
     matcher = _matcher(_section(raw, "matcher"))

@@ -150,12 +150,15 @@ class FaqForms:
         done: Done | None = None,
         original: str | None = None,
     ) -> TeachModal:
-        engine = self.services.engine
-        ranked = [c.entry_id for c in engine.rank(phrasing, limit=MAX_CHOICES)]
-        rest = [e for e in sorted(engine.kb.entries) if e not in ranked]
-        choices = [(i, engine.kb.entries[i].question) for i in [*ranked, *rest][:MAX_CHOICES]]
         save = functools.partial(self._save_teach, original or phrasing, done)
-        return TeachModal(phrasing=phrasing, choices=choices, typed_id=typed_id, on_save=save)
+        return TeachModal(phrasing=phrasing, choices=self._entry_choices(phrasing), typed_id=typed_id, on_save=save)
+
+    def _entry_choices(self, text: str, first: str | None = None) -> list[tuple[str, str]]:
+        """Entries to pick from, (id, question): `first`, then the closest to text, then the rest by id."""
+        engine = self.services.engine
+        ranked = [c.entry_id for c in engine.rank(text, limit=MAX_CHOICES)]
+        order = dict.fromkeys([*([first] if first else []), *ranked, *sorted(engine.kb.entries)])
+        return [(i, engine.kb.entries[i].question) for i in order if i in engine.kb.entries][:MAX_CHOICES]
 
     async def _save_teach(
         self,

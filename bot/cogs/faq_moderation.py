@@ -1,4 +1,4 @@
-"""/faq add, edit, remove, restore, history, revert, unanswered, stats, reload and "Teach the bot".
+"""/faq add, edit, remove, restore, history, revert, stats, reload and "Teach the bot" (/faq unanswered: faq_queue.py).
 
 Moderators curate the knowledge base from Discord; this cog only translates. Every change goes through
 the knowledge store (bot.core.kb_store), which validates it, writes knowledge/ atomically, records the
@@ -17,30 +17,28 @@ Server Settings > Integrations.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 
 import discord
 from discord import app_commands
 
-from bot.cogs.faq_forms import MAX_CHOICES, FaqForms, actor_of, moderator_check, moderator_only
-from bot.core.errors import FeedbackItemNotFound, KnowledgeError
-from bot.core.feedback import UnansweredItem
-from bot.core.kb_review import review_entries, suggest_entry_id
-from bot.core.kb_store import Change, DiskReload
+from bot.cogs.faq_forms import MAX_CHOICES, actor_of, moderator_check, moderator_only
+from bot.cogs.faq_queue import FaqQueue
+from bot.core.errors import KnowledgeError
+from bot.core.kb_review import review_entries
+from bot.core.kb_store import DiskReload
 from bot.ui.embeds import clip
 from bot.ui.faq_modals import entry_values, fits_in_form
-from bot.ui.faq_text import change_text, history_embed, issues_text, stats_embed, unanswered_embed
-from bot.ui.faq_views import QUEUE_PAGE, confirm_view, history_view, unanswered_view
+from bot.ui.faq_text import change_text, history_embed, issues_text, stats_embed
+from bot.ui.faq_views import confirm_view, history_view
 from bot.ui.replies import safe_send
 
 log = logging.getLogger(__name__)
 
-QUEUE_FETCH = 50
 TEACH_MENU = "Teach the bot"
 
 
-class FaqModeration(FaqForms):
+class FaqModeration(FaqQueue):
     """The moderators' /faq subcommands; mixed into FaqCog (see bot/cogs/faq.py)."""
 
     # --- lifecycle: the message menu and the watcher --------------------------------------------
@@ -159,46 +157,7 @@ class FaqModeration(FaqForms):
             return
         await interaction.response.send_modal(self._teach_form(message.content))
 
-    # --- the unanswered queue and stats ---------------------------------------------------------
-
-    @app_commands.command(name="unanswered")
-    @moderator_only
-    async def unanswered(self, interaction: discord.Interaction) -> None:
-        """Review questions the bot could not answer or that got "Not helpful" (moderators)."""
-        feedback = self.services.feedback
-        items = list(await feedback.submit(feedback.list_unanswered, QUEUE_FETCH))
-        await safe_send(
-            interaction,
-            embed=unanswered_embed(items, shown=QUEUE_PAGE),
-            view=self._queue_view(interaction.user.id, items),
-        )
-
-    def _queue_view(self, owner_id: int, items: list[UnansweredItem]) -> discord.ui.View:
-        feedback = self.services.feedback
-
-        async def handled(item: UnansweredItem, change: Change) -> None:
-            try:
-                await feedback.submit(feedback.dismiss, item.id)
-            except FeedbackItemNotFound:
-                log.debug("queue item #%d was already dismissed", item.id)
-
-        async def teach(press: discord.Interaction, item: UnansweredItem) -> None:
-            done = functools.partial(handled, item)
-            await press.response.send_modal(self._teach_form(item.question[:1000], done=done))
-
-        async def create(press: discord.Interaction, item: UnansweredItem) -> None:
-            question = clip(" ".join(item.question.split()), 200)
-            values = {"question": question, "id": suggest_entry_id(question, self.services.engine.kb.entries)}
-            await press.response.send_modal(self._add_form(values, functools.partial(handled, item)))
-
-        async def dismiss(press: discord.Interaction, item: UnansweredItem) -> None:
-            await feedback.submit(feedback.dismiss, item.id)
-            items.remove(item)
-            await press.response.edit_message(
-                embed=unanswered_embed(items, shown=QUEUE_PAGE), view=self._queue_view(owner_id, items)
-            )
-
-        return unanswered_view(owner_id, items, teach=teach, create=create, dismiss=dismiss)
+    # --- stats ---------------------------------------------------------------------------------
 
     @app_commands.command(name="stats")
     @moderator_only

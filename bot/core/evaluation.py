@@ -63,8 +63,10 @@ def load_questions(path: str | Path) -> list[LabelledQuestion]:
 
 
 def load_chatter(path: str | Path) -> list[str]:
-    """Read a `chatter:` file of {text, why} items."""
-    return [str(item["text"]) for item in _load(path, "chatter")]
+    """Read a `chatter:` (or knowledge/examples' `off_topic:`) file of {text, why} items."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    key = "off_topic" if isinstance(data, dict) and "off_topic" in data else "chatter"
+    return [str(item["text"]) for item in _load(path, key)]
 
 
 def evaluate(engine: AnswerEngine, questions: list[LabelledQuestion], chatter: list[str]) -> QualityReport:

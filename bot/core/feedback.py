@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
@@ -296,10 +296,29 @@ class FeedbackStore:
         if cursor.rowcount == 0:
             raise FeedbackItemNotFound(item_id)
 
+    def dismiss_many(self, item_ids: Iterable[int]) -> int:
+        """Take a group of items off the queue in one transaction; return how many were still open."""
+        ids = sorted(set(item_ids))
+        now = self._now()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                dismissed = sum(
+                    self._conn.execute(
+                        "UPDATE unanswered SET dismissed_at = ? WHERE id = ? AND dismissed_at IS NULL", (now, item_id)
+                    ).rowcount
+                    for item_id in ids
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return dismissed
+
     # --- reads -----------------------------------------------------------------------------------
 
     def list_unanswered(self, limit: int = 20) -> list[UnansweredItem]:
-        """Return open queue items, newest first."""
+        """Return open queue items, newest first (bot.core.question_groups groups them by meaning)."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id, kind, question, entry_id, score, channel_id, message_id, author_id, created_at"

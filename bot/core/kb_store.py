@@ -1,4 +1,4 @@
-"""The write side of the knowledge base: add, edit, teach, remove, restore, revert, reload.
+"""The write side of the knowledge base: add, edit, teach (one phrasing or many), remove, restore, revert, reload.
 
 Every change follows the same path, under one lock that serialises writers (a thread lock for the
 bot's worker threads plus an flock so the bot and the `kb` CLI never interleave):
@@ -37,7 +37,7 @@ from bot.core.kb_diff import describe_text_change
 from bot.core.kb_files import WriterLock, clean_fields, parse_text, read_text, valid_id
 from bot.core.kb_history import EntryVersion, KnowledgeHistory, current_version, pending_version
 from bot.core.kb_validate import display_path, existing_mapping, would_be
-from bot.core.knowledge import ENTRIES_DIR, Entry, KnowledgeBase, load_knowledge, parse_entry
+from bot.core.knowledge import ENTRIES_DIR, Entry, KnowledgeBase, load_knowledge, normalise_phrasing, parse_entry
 
 log = logging.getLogger(__name__)
 
@@ -205,24 +205,31 @@ class KnowledgeStore:
 
     def teach(self, entry_id: str, phrasing: str, *, actor: str, expected_version: int | None = None) -> Change:
         """Add phrasing (trimmed) to an entry's alternates; it must not belong to any other entry."""
-        text = kb_files.clean_line(phrasing)
+        return self.teach_many(entry_id, [phrasing], actor=actor, expected_version=expected_version)
+
+    def teach_many(
+        self, entry_id: str, phrasings: Iterable[str], *, actor: str, expected_version: int | None = None
+    ) -> Change:
+        """Add phrasings (trimmed) to an entry's alternates in one validated write and one version.
+
+        Repeats among them and phrasings the entry already has are skipped; an empty one, or one that
+        belongs to another entry, refuses the whole change and nothing is written.
+        """
+        texts = [kb_files.clean_line(p) for p in phrasings]
 
         def build(old_text: str | None, latest: EntryVersion | None) -> str:
             raw = self._existing(entry_id, old_text)
-            if not text:
-                raise KnowledgeError(
-                    [
-                        KnowledgeIssue(
-                            display_path(self.root, self._path(entry_id)),
-                            entry_id,
-                            "alternates",
-                            "the new phrasing is empty",
-                        )
-                    ]
-                )
+            if not texts or not all(texts):
+                where = display_path(self.root, self._path(entry_id))
+                raise KnowledgeError([KnowledgeIssue(where, entry_id, "alternates", "a new phrasing is empty")])
             alternates = raw.get("alternates")
             alternates = list(alternates) if isinstance(alternates, list) else []
-            return self._rerender(old_text, raw, {**raw, "alternates": [*alternates, text]})
+            known = {normalise_phrasing(str(p)) for p in [raw.get("question", ""), *alternates]}
+            for text in texts:
+                if normalise_phrasing(text) not in known:
+                    known.add(normalise_phrasing(text))
+                    alternates.append(text)
+            return self._rerender(old_text, raw, {**raw, "alternates": alternates})
 
         return self._mutate(entry_id, "teach", actor, build, expected_version=expected_version)
 

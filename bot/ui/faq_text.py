@@ -1,4 +1,4 @@
-"""What moderators read: validation problems, change confirmations, log lines, history, stats, the queue."""
+"""What moderators read: validation problems, change confirmations, log lines, history, stats, the grouped queue."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from collections.abc import Sequence
 import discord
 
 from bot.core.errors import KnowledgeError
-from bot.core.feedback import UnansweredItem
 from bot.core.kb_history import EntryVersion
 from bot.core.kb_review import EntryReview
 from bot.core.kb_store import Change
-from bot.ui.embeds import DESCRIPTION_LIMIT, clip
+from bot.core.knowledge import MAX_PHRASING_CHARS, KnowledgeBase
+from bot.core.question_groups import QuestionGroup
+from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip
 
 MOD_COLOUR = discord.Colour.blurple()
 STALE_MARK = "⚠️ stale"
 MESSAGE_LIMIT = 2000
+EXAMPLES = 3  # other phrasings shown under a group's representative question
+NEXT_GROUPS = 5  # groups after the current one, listed in brief
 ACTION_WORDS = {
     "add": "added",
     "edit": "edited",
@@ -64,6 +67,18 @@ def log_text(change: Change, who: str) -> str:
     return clip(f"📝 {who} {word} `{change.entry_id}` (version {change.version}): {change.summary}", MESSAGE_LIMIT)
 
 
+def group_taught_text(change: Change, taught: int, answered: int, too_long: int) -> str:
+    """Confirm a group taught to an entry: the version, how many phrasings now get it, what stayed queued."""
+    if not change.changed:
+        text = f"Nothing to save: `{change.entry_id}` already has these phrasings (version {change.version})."
+    else:
+        text = f"Taught {taught} phrasing(s) to `{change.entry_id}` → version {change.version}: {change.summary}."
+    text += f" {answered} of {taught} now get `{change.entry_id}`; the group is off the queue."
+    if too_long:
+        text += f" {too_long} question(s) over {MAX_PHRASING_CHARS} characters stay in the queue."
+    return clip(text, MESSAGE_LIMIT)
+
+
 def history_embed(entry_id: str, versions: Sequence[EntryVersion], *, limit: int = 15) -> discord.Embed:
     """Every version of an entry, newest first: number, action, who, when, what changed."""
     lines = []
@@ -101,22 +116,52 @@ def stats_embed(reviews: Sequence[EntryReview], *, stale_after_days: int) -> dis
     return embed
 
 
-def unanswered_embed(items: Sequence[UnansweredItem], *, shown: int) -> discord.Embed:
-    """The review queue, newest first: what was asked, and why it is here."""
-    lines = []
-    for item in items[:shown]:
-        why = "no answer" if item.kind == "silence" else f"“Not helpful” on `{item.entry_id}`"
-        when = _when(item.created_at)
-        lines.append(f"**#{item.id}** {why}{when}\n> {clip(' '.join(item.question.split()), 200)}")
-    more = f"\n… {len(items) - shown} more after these" if len(items) > shown else ""
-    return discord.Embed(
-        title="Unanswered questions",
-        description=clip("\n".join(lines) + more, DESCRIPTION_LIMIT) if lines else "The queue is empty. 🎉",
+def groups_embed(groups: Sequence[QuestionGroup], page: int, kb: KnowledgeBase) -> discord.Embed:
+    """The queue grouped by meaning, biggest first: the group on this page in full, the next ones in brief."""
+    if not groups:
+        return discord.Embed(title="Unanswered questions", description="The queue is empty. 🎉", colour=MOD_COLOUR)
+    group = groups[page]
+    total = sum(g.size for g in groups)
+    lines = [f"**Group {page + 1} of {len(groups)}** · {_size(group)}{_why(group)}{_when(group.latest)}"]
+    lines.append(f"> {clip(group.representative, 300)}")
+    others = group.questions[1:]
+    if others:
+        lines.append("Also asked:")
+        lines.extend(f"• {clip(q.text, 150)}" + (f" (×{q.count})" if q.count > 1 else "") for q in others[:EXAMPLES])
+        if len(others) > EXAMPLES:
+            lines.append(f"… and {len(others) - EXAMPLES} more phrasing(s)")
+    if group.closest is not None:
+        entry = kb.entries.get(group.closest.entry_id)
+        question = f" — “{clip(entry.question, 120)}”" if entry else ""
+        lines.append(f"Closest entry: `{group.closest.entry_id}`{question} (score {group.closest.score:.2f})")
+    else:
+        lines.append("Closest entry: none shares a meaningful word; perhaps a new entry.")
+    embed = discord.Embed(
+        title=f"Unanswered questions: {len(groups)} group(s), {total} question(s)",
+        description=clip("\n".join(lines), DESCRIPTION_LIMIT),
         colour=MOD_COLOUR,
     )
+    after = groups[page + 1 : page + 1 + NEXT_GROUPS]
+    if after:
+        brief = [f"**{page + 2 + i}.** {_size(g)}{_why(g)}: {clip(g.representative, 90)}" for i, g in enumerate(after)]
+        embed.add_field(name="Next", value=clip("\n".join(brief), FIELD_LIMIT), inline=False)
+    embed.set_footer(text="Teach this group adds all its phrasings to the entry picked below, as one version.")
+    return embed
+
+
+def _size(group: QuestionGroup) -> str:
+    return f"{group.size} question{'s' if group.size != 1 else ''}"
+
+
+def _why(group: QuestionGroup) -> str:
+    if group.kind != "not_helpful":
+        return " · no answer"
+    voted = ", ".join(f"`{entry}` ×{n}" if n > 1 else f"`{entry}`" for entry, n in group.voted_entries())
+    return f" · 👎 “Not helpful” on {voted}"
 
 
 def _when(created_at: str) -> str:
+    """A relative timestamp (" 3 hours ago") when created_at is ISO 8601, else nothing."""
     try:
         return " " + discord.utils.format_dt(dt.datetime.fromisoformat(created_at), "R")
     except ValueError:

@@ -1,4 +1,4 @@
-"""Small views for the moderators' commands: confirm, try again, go back to a version, work the queue.
+"""Small views for the moderators' commands: confirm, try again, go back to a version, work the grouped queue.
 
 All of them are sent ephemerally to one moderator, time out, and refuse anyone else who presses.
 Callbacks come from the cog; a domain error becomes a short message, anything else an apology.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import discord
 
 from bot.core.errors import BotError
-from bot.core.feedback import UnansweredItem
 from bot.core.kb_history import EntryVersion
 from bot.ui.embeds import clip
 from bot.ui.replies import report_unexpected, safe_send, user_message
@@ -20,7 +20,7 @@ from bot.ui.replies import report_unexpected, safe_send, user_message
 log = logging.getLogger(__name__)
 
 VIEW_TIMEOUT = 15 * 60
-QUEUE_PAGE = 5  # one row of buttons per question; Discord allows five rows
+SELECT_LIMIT = 25  # options in a select menu
 
 Handler = Callable[[discord.Interaction], Awaitable[None]]
 ModalFactory = Callable[[], Awaitable[discord.ui.Modal]]
@@ -120,26 +120,67 @@ def history_view(
     return view
 
 
-QueueAction = Callable[[discord.Interaction, UnansweredItem], Awaitable[None]]
+EntryPicked = Callable[[discord.Interaction, str], Awaitable[None]]
 
 
-def unanswered_view(
-    owner_id: int, items: Sequence[UnansweredItem], *, teach: QueueAction, create: QueueAction, dismiss: QueueAction
+@dataclass(frozen=True)
+class GroupActions:
+    """What the buttons of the grouped queue do (the cog supplies them)."""
+
+    pick: EntryPicked  # an entry chosen in the menu
+    teach: Handler  # teach every phrasing of the group to the picked entry
+    create: Handler  # open a new-entry form from the group
+    dismiss: Handler  # take the group off the queue
+    turn: Callable[[discord.Interaction, int], Awaitable[None]]  # go to another page (group index)
+
+
+def group_queue_view(
+    owner_id: int,
+    *,
+    page: int,
+    pages: int,
+    choices: Sequence[tuple[str, str]],
+    picked: str | None,
+    teachable: int,
+    actions: GroupActions,
 ) -> OwnedView:
-    """Per question (one row each): teach it to an entry, start a new entry from it, or dismiss it."""
+    """One group of the queue: pick an entry (closest first, preselected), teach it all, new entry, dismiss, page."""
     view = OwnedView(owner_id)
-    for row, item in enumerate(items[:QUEUE_PAGE]):
-        for label, style, action in (
-            (f"Teach #{item.id}", discord.ButtonStyle.primary, teach),
-            (f"New entry from #{item.id}", discord.ButtonStyle.success, create),
-            (f"Dismiss #{item.id}", discord.ButtonStyle.secondary, dismiss),
-        ):
-            view.add_button(label, style, _bind(action, item), where=f"unanswered {label}", row=row)
+    if pages == 0:
+        return view
+    if choices:
+        select: discord.ui.Select = discord.ui.Select(
+            placeholder="Teach this group to…",
+            row=0,
+            options=[
+                discord.SelectOption(
+                    label=clip(question, 100), value=entry_id, description=entry_id, default=entry_id == picked
+                )
+                for entry_id, question in choices[:SELECT_LIMIT]
+            ],
+        )
+
+        async def chosen(interaction: discord.Interaction) -> None:
+            await run_guarded(interaction, "queue pick entry", lambda i: actions.pick(i, select.values[0]))
+
+        select.callback = chosen  # type: ignore[method-assign]
+        view.add_item(select)
+    count = "1 phrasing" if teachable == 1 else f"{teachable} phrasings"
+    label = f"Teach this group ({count}) → {picked}" if picked else "Teach this group (pick an entry first)"
+    teach = view.add_button(label, discord.ButtonStyle.primary, actions.teach, where="queue teach group", row=1)
+    teach.disabled = picked is None or teachable == 0
+    view.add_button("New entry from this group", discord.ButtonStyle.success, actions.create, where="queue new", row=1)
+    view.add_button("Dismiss group", discord.ButtonStyle.secondary, actions.dismiss, where="queue dismiss", row=1)
+    for label, target in (("◀ Bigger", page - 1), ("Smaller ▶", page + 1)):
+        button = view.add_button(
+            label, discord.ButtonStyle.secondary, _turn(actions, target), where="queue page", row=2
+        )
+        button.disabled = not 0 <= target < pages
     return view
 
 
-def _bind(action: QueueAction, item: UnansweredItem) -> Handler:
+def _turn(actions: GroupActions, target: int) -> Handler:
     async def handler(interaction: discord.Interaction) -> None:
-        await action(interaction, item)
+        await actions.turn(interaction, target)
 
     return handler

@@ -101,6 +101,17 @@ def test_unanswered_queue_holds_not_helpful_and_silences_newest_first(store: Fee
         store.dismiss(12345)
 
 
+def test_dismiss_many_clears_a_group_and_skips_items_already_handled(store: FeedbackStore) -> None:
+    ids = [
+        store.record_silence(f"question {n} about connects", score=0.1, channel_id=1, message_id=n, author_id=2)
+        for n in range(4)
+    ]
+    store.dismiss(ids[1])  # another moderator got there first
+    assert store.dismiss_many([ids[0], ids[1], ids[2], ids[2]]) == 2
+    assert [i.id for i in store.list_unanswered(10)] == [ids[3]]
+    assert store.dismiss_many([ids[0], 999]) == 0
+
+
 def test_long_questions_are_truncated_not_refused(store: FeedbackStore) -> None:
     store.record_silence("x" * 5000, score=0.1, channel_id=None, message_id=None, author_id=None)
     (item,) = store.list_unanswered(1)

@@ -298,43 +298,6 @@ async def test_a_member_is_refused_the_teach_menu(world: World, running: Running
     assert data["content"] == "You don't have the role this command needs."
 
 
-async def test_unanswered_queue_newest_first_with_dismiss_and_new_entry(world: World, running: RunningBot) -> None:
-    feedback = running.services.feedback
-    older = feedback.record_silence(
-        "do connects work on the moon?", score=0.1, channel_id=world.support_id, message_id=1, author_id=world.alice
-    )
-    newer = feedback.record_silence(
-        "Can my cat buy Connects for me?", score=0.2, channel_id=world.support_id, message_id=2, author_id=world.bob
-    )
-
-    ix = await world.fake.slash("faq unanswered", user_id=world.moderator, channel_id=world.support_id)
-    data = await answered(world, ix)
-    description = data["embeds"][0]["description"]
-    assert description.index(f"#{newer}") < description.index(f"#{older}")
-    message = ix.original_message
-    press = await world.fake.click(int(message["id"]), button(message, f"Dismiss #{older}"), user_id=world.moderator)
-    await world.fake.wait_for_callback(press)
-    assert f"#{older}" not in press.callback_data["embeds"][0]["description"]
-    assert [i.id for i in await feedback.submit(feedback.list_unanswered, 10)] == [newer]
-
-    create = await world.fake.click(
-        int(message["id"]), button(message, f"New entry from #{newer}"), user_id=world.moderator
-    )
-    await world.fake.wait_for_callback(create)
-    assert create.callback_type == MODAL
-    assert modal_values(create) == {"id": "cat-buy-connects", "question": "Can my cat buy Connects for me?"}
-
-    teach = await world.fake.click(int(message["id"]), button(message, f"Teach #{newer}"), user_id=world.moderator)
-    await world.fake.wait_for_callback(teach)
-    assert modal_values(teach)["phrasing"] == "Can my cat buy Connects for me?"
-    submitted = await world.fake.submit_modal(teach, {"entry_id": "buying-connects"})
-    taught = await answered(world, submitted)
-    assert taught["content"].startswith("Taught a phrasing to `buying-connects` → version 2")
-    await world.fake.wait_for_request("POST", rf"/webhooks/\d+/{submitted.token}")  # the note comes last
-    assert "Can my cat buy Connects for me?" in running.services.engine.kb.entry("buying-connects").alternates
-    assert await feedback.submit(feedback.list_unanswered, 10) == []  # handled, so off the queue
-
-
 async def test_stats_list_usage_votes_and_review_dates(world: World, running: RunningBot) -> None:
     entry = running.services.engine.kb.entry("proposal-cost")
     _, outcome = await outcome_of(world, running, entry.question, world.alice)
