@@ -56,6 +56,7 @@ class EmbeddingSettings:
     suggest_limit: int = 3
     second_topic_confidence: float = 0.6
     followup_max_words: int = 6
+    group_similarity: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ def _embedding(raw: dict[str, Any], base: Path) -> EmbeddingSettings:
             raw, "embedding.second_topic_confidence", d.second_topic_confidence, minimum=0.0, maximum=1.0
         ),
         followup_max_words=_int(raw, "embedding.followup_max_words", d.followup_max_words, minimum=1),
+        group_similarity=_float(raw, "embedding.group_similarity", d.group_similarity, minimum=0.0, maximum=1.0),
     )
     _reject_unknown(raw, "embedding", EmbeddingSettings)
     if settings.suggest_confidence > settings.answer_confidence:

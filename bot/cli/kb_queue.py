@@ -41,7 +41,12 @@ def register_queue(commands: argparse._SubParsersAction) -> None:
 def current_groups(settings: Settings, engine: AnswerEngine, feedback: FeedbackStore) -> list[QuestionGroup]:
     """Group the open queue the way /faq unanswered does."""
     items = feedback.list_unanswered(QUEUE_LIMIT)
-    return group_queue(items, engine, threshold=settings.feedback.group_similarity)
+    return group_queue(
+        items,
+        engine,
+        threshold=settings.feedback.group_similarity,
+        meaning_threshold=settings.embedding.group_similarity,
+    )
 
 
 def run_unanswered(args: argparse.Namespace) -> int:

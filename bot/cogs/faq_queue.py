@@ -62,8 +62,14 @@ class QueueBrowser:
         """Group the open queue again (the feedback thread reads it; grouping runs in a worker thread)."""
         feedback = self.services.feedback
         items = await feedback.submit(feedback.list_unanswered, QUEUE_LIMIT)
-        threshold = self.services.settings.feedback.group_similarity
-        self.groups = await asyncio.to_thread(group_queue, items, self.services.engine, threshold=threshold)
+        settings = self.services.settings
+        self.groups = await asyncio.to_thread(
+            group_queue,
+            items,
+            self.services.engine,
+            threshold=settings.feedback.group_similarity,
+            meaning_threshold=settings.embedding.group_similarity,
+        )
         self.page = min(self.page, max(0, len(self.groups) - 1))
 
     @property

@@ -140,9 +140,21 @@ class Engine(Protocol):
 
 
 def group_queue(
-    items: Iterable[UnansweredItem], engine: Engine, *, threshold: float, embed: Embed | None = None
+    items: Iterable[UnansweredItem],
+    engine: Engine,
+    *,
+    threshold: float,
+    meaning_threshold: float | None = None,
+    embed: Embed | None = None,
 ) -> list[QuestionGroup]:
-    """Group queue items with the engine in service: its ranking, and its phrasings as IDF background."""
+    """Group queue items with the engine in service: its ranking, and its phrasings as IDF background.
+
+    When the engine has the meaning model (and meaning_threshold is given), questions are grouped by
+    their sentence embeddings at that similarity; otherwise by the lexical vectors at `threshold`.
+    """
+    meaning = getattr(engine, "meaning", None)
+    if embed is None and meaning is not None and meaning_threshold is not None:
+        embed, threshold = meaning.embed, meaning_threshold
     background = [p for entry in engine.kb.entries.values() for p in entry.phrasings]
     return group_unanswered(items, rank=engine.rank, threshold=threshold, embed=embed, background=background)
 

@@ -16,10 +16,12 @@ from bot.config import load_settings
 from bot.core.answers import AnswerEngine
 from bot.core.embed_cache import EmbeddingCache
 from bot.core.encoder import BUNDLED_MODEL_DIR, EncoderUnavailable, load_encoder
+from bot.core.feedback import UnansweredItem
 from bot.core.kb_history import KnowledgeHistory
 from bot.core.kb_store import KnowledgeStore
 from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.core.meaning import load_meaning
+from bot.core.question_groups import group_queue
 from tests.shared_cache import EMBEDDING_CACHE
 
 from .conftest import ROOT
@@ -139,3 +141,30 @@ def test_a_taught_phrasing_changes_the_next_decision(kb_copy: Path, tmp_path: Pa
     assert engine.meaning is not None
     engine.meaning.wait_for_training()  # the head retrains in the background; the answer holds after it
     assert engine.decide(question).entry_id == "agency-vs-freelancer-balance"
+
+
+def test_the_unanswered_queue_groups_by_meaning_with_the_model(meaning_engine: AnswerEngine):
+    questions = [
+        "how do I buy connects for my agency",
+        "how can the agency purchase more connects",
+        "who can buy connects for our agency",
+        "do connects run out after a year?",
+        "when do my connects expire",
+        "is there an expiry date on connects",
+    ]
+    items = [
+        UnansweredItem(i, "silence", q, None, 0.1, 1, i, 2, f"2026-12-01T10:00:{i:02d}+00:00")
+        for i, q in enumerate(questions, 1)
+    ]
+    settings = load_settings(ROOT / "config.yaml")
+    groups = group_queue(
+        items,
+        meaning_engine,
+        threshold=settings.feedback.group_similarity,
+        meaning_threshold=settings.embedding.group_similarity,
+    )
+    assert sorted(sorted(q.text for q in g.questions) for g in groups) == sorted(
+        [sorted(questions[:3]), sorted(questions[3:])]
+    )
+    by_entry = {g.closest.entry_id: len(g.questions) for g in groups if g.closest}
+    assert by_entry == {"agency-buying-billing": 3, "expiry-rollover": 3}
