@@ -30,6 +30,8 @@ def config(tmp_path: Path) -> Path:
     settings = {
         "knowledge": {"path": "knowledge", "history_path": "data/history.sqlite3"},
         "feedback": {"path": "data/feedback.sqlite3"},
+        # Grouped by word vectors, as when the meaning model is off (its grouping: test_meaning.py).
+        "embedding": {"enabled": False},
     }
     path.write_text(yaml.safe_dump(settings))
     feedback = FeedbackStore(tmp_path / "data" / "feedback.sqlite3")

@@ -159,8 +159,13 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
     running: list[RunningBot] = []
     saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
 
-    async def start(*, wait_ready: bool = True, **discord_overrides: Any) -> RunningBot:
-        settings = load_settings(write_config(world, tmp_path, **discord_overrides))
+    async def start(*, wait_ready: bool = True, meaning: bool = True, **discord_overrides: Any) -> RunningBot:
+        config = write_config(world, tmp_path, **discord_overrides)
+        if not meaning:  # the lexical matcher alone, as when the model files are missing
+            raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+            raw["embedding"]["enabled"] = False
+            config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        settings = load_settings(config)
         services = build_services(settings)
         bot = SupportBot(services)
         task = asyncio.create_task(bot.start("fake-token-for-tests"))
