@@ -8,17 +8,18 @@ bot behaves the same whatever the working directory.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.core import safe_yaml
 from bot.core.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+MAX_CONFIG_BYTES = 256 * 1024  # the documented config.yaml is 4 KB
 
 
 @dataclass(frozen=True)
@@ -94,17 +95,13 @@ def load_settings(path: str | Path | None = None) -> Settings:
     """Read and validate a config file; raise ConfigError naming the offending key."""
     config_path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
     try:
-        text = config_path.read_text(encoding="utf-8")
+        raw = safe_yaml.read_yaml(config_path, MAX_CONFIG_BYTES) or {}
     except FileNotFoundError:
         raise ConfigError(str(config_path), "config file not found") from None
     except OSError as exc:
         raise ConfigError(str(config_path), f"cannot read config file: {exc.strerror}") from None
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(str(config_path), f"not valid YAML{where}") from None
+    except safe_yaml.YamlRefused as exc:
+        raise ConfigError(str(config_path), str(exc)) from None
     if not isinstance(raw, dict):
         raise ConfigError("(top level)", "must be a mapping of sections")
     unknown = sorted(set(raw) - _TOP_LEVEL)
@@ -235,6 +232,8 @@ def _float(raw: dict[str, Any], key: str, default: float, *, minimum: float, max
     value = raw.get(_leaf(key), default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(key, f"must be a number, got {value!r}")
+    if not math.isfinite(value):  # .nan passes every comparison below; .inf turns a window into forever
+        raise ConfigError(key, f"must be a finite number, got {value}")
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise ConfigError(key, f"must be {bound}, got {value}")
