@@ -2,13 +2,17 @@
 
 Secrets never live here: the Discord token is read from the environment by the front end that needs
 it. Relative paths in the file are resolved against the directory that holds the config file, so the
-bot behaves the same whatever the working directory.
+bot behaves the same whatever the working directory. The one exception is the packaged default
+(bot/defaults/, the repository's own config.yaml and knowledge/ shipped inside the package): its
+knowledge base is read where it is installed, but the files the bot writes (ledger, history, votes)
+go to a data directory, never inside site-packages.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,10 @@ from typing import Any
 from bot.core import safe_yaml
 from bot.core.errors import ConfigError
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
+# In a checkout these are symlinks to the repository's config.yaml and knowledge/; a wheel holds copies.
+PACKAGED_DEFAULTS = Path(__file__).resolve().parent / "defaults"
+PACKAGED_CONFIG_PATH = PACKAGED_DEFAULTS / "config.yaml"
+DATA_DIR_NAME = "connects-bot"
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 MAX_CONFIG_BYTES = 256 * 1024  # the documented config.yaml is 4 KB
@@ -91,9 +98,25 @@ _TOP_LEVEL = {"matcher", "knowledge", "ledger", "feedback", "discord", "log_leve
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
-def load_settings(path: str | Path | None = None) -> Settings:
-    """Read and validate a config file; raise ConfigError naming the offending key."""
-    config_path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+def user_data_dir() -> Path:
+    """Where the packaged default configuration keeps what the bot writes: $XDG_DATA_HOME/connects-bot."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    return root / DATA_DIR_NAME
+
+
+def load_settings(path: str | Path | None = None, *, data_dir: Path | None = None) -> Settings:
+    """Read and validate a config file; raise ConfigError naming the offending key.
+
+    path None means the packaged default, whose written files go to data_dir (default: user_data_dir()).
+    With a path, data_dir (when given) is where relative paths of written files resolve instead of the
+    config file's folder.
+    """
+    if path is None:
+        config_path = PACKAGED_CONFIG_PATH
+        data_dir = data_dir if data_dir is not None else user_data_dir()
+    else:
+        config_path = Path(path)
     try:
         raw = safe_yaml.read_yaml(config_path, MAX_CONFIG_BYTES) or {}
     except FileNotFoundError:
@@ -108,26 +131,30 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if unknown:
         raise ConfigError(unknown[0], f"unknown key (expected one of {', '.join(sorted(_TOP_LEVEL))})")
     base = config_path.resolve().parent
-    return settings_from_mapping(raw, base=base, source=config_path)
+    return settings_from_mapping(raw, base=base, source=config_path, data_base=data_dir)
 
 
-def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path) -> Settings:
-    """Build Settings from an already-parsed mapping (used by tests that write their own config)."""
+def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path, data_base: Path | None = None) -> Settings:
+    """Build Settings from an already-parsed mapping (used by tests that write their own config).
+
+    Relative paths resolve against base; those of files the bot writes against data_base when given.
+    """
+    written = data_base if data_base is not None else base
     knowledge_raw = _section(raw, "knowledge")
     knowledge = KnowledgeSettings(
         path=_path(knowledge_raw, "knowledge.path", base, default="knowledge"),
-        history_path=_path(knowledge_raw, "knowledge.history_path", base, default="data/knowledge-history.sqlite3"),
+        history_path=_path(knowledge_raw, "knowledge.history_path", written, default="data/knowledge-history.sqlite3"),
         stale_after_days=_int(knowledge_raw, "knowledge.stale_after_days", 180, minimum=1),
         watch_interval_seconds=_float(knowledge_raw, "knowledge.watch_interval_seconds", 2.0, minimum=0.0),
     )
     _reject_unknown(knowledge_raw, "knowledge", KnowledgeSettings)
 
     ledger_raw = _section(raw, "ledger")
-    ledger = LedgerSettings(path=_path(ledger_raw, "ledger.path", base, default="data/ledger.sqlite3"))
+    ledger = LedgerSettings(path=_path(ledger_raw, "ledger.path", written, default="data/ledger.sqlite3"))
     _reject_unknown(ledger_raw, "ledger", LedgerSettings)
 
     feedback_raw = _section(raw, "feedback")
-    feedback = FeedbackSettings(path=_path(feedback_raw, "feedback.path", base, default="data/feedback.sqlite3"))
+    feedback = FeedbackSettings(path=_path(feedback_raw, "feedback.path", written, default="data/feedback.sqlite3"))
     _reject_unknown(feedback_raw, "feedback", FeedbackSettings)
 
     matcher = _matcher(_section(raw, "matcher"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_CONFIG_PATH, load_settings
+from bot.config import load_settings
 from bot.core.errors import ConfigError
 
 
@@ -16,9 +16,12 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def test_the_shipped_config_loads_with_documented_values():
-    settings = load_settings(DEFAULT_CONFIG_PATH)
-    assert settings.knowledge.path == DEFAULT_CONFIG_PATH.parent / "knowledge"
+    settings = load_settings(ROOT / "config.yaml")
+    assert settings.knowledge.path == ROOT / "knowledge"
     assert 0 < settings.matcher.suggest_threshold <= settings.matcher.answer_threshold < 1
     assert "connects" in settings.matcher.domain_words
     assert settings.discord.api_base.startswith("https://discord.com/")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
+from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.kb_versions import register_versions
 from bot.core.errors import KnowledgeError
@@ -53,6 +53,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Evaluate the configured knowledge base against labelled data and print the report."""
+    for path in (Path(args.questions), Path(args.chatter)):
+        if not path.is_file():  # the labelled sets live in a checkout's tests/data/, not in an installed package
+            print(f"error: {path}: labelled data not found; pass --questions FILE and --chatter FILE", file=sys.stderr)
+            return EXIT_USAGE
     engine = engine_from(settings_from(args))
     report = evaluate(engine, load_questions(args.questions), load_chatter(args.chatter))
     print(format_report(report, details=not args.summary))
