@@ -45,6 +45,11 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
         ("ledgr: {path: x}\n", "ledgr"),
         ("log_level: LOUD\n", "log_level"),
         ("knowledge: [1, 2]\n", "knowledge"),
+        ("matcher: {answer_threshold: .nan}\n", "matcher.answer_threshold"),
+        ("matcher: {answer_margin: .NaN}\n", "matcher.answer_margin"),
+        ("discord: {entry_cooldown_seconds: .inf}\n", "discord.entry_cooldown_seconds"),
+        ("discord: {member_rate_limit_seconds: .inf}\n", "discord.member_rate_limit_seconds"),
+        ("knowledge: {watch_interval_seconds: .nan}\n", "knowledge.watch_interval_seconds"),
     ],
 )
 def test_a_bad_key_is_named(tmp_path, text, key):
@@ -68,22 +73,10 @@ def test_discord_ids_may_be_quoted(tmp_path):
     assert settings.discord.log_channel_id == 42
 
 
-@pytest.mark.parametrize(
-    ("text", "key"),
-    [
-        ("matcher: {answer_threshold: .nan}\n", "matcher.answer_threshold"),
-        ("matcher: {answer_margin: .NaN}\n", "matcher.answer_margin"),
-        ("discord: {entry_cooldown_seconds: .inf}\n", "discord.entry_cooldown_seconds"),
-        ("discord: {member_rate_limit_seconds: .inf}\n", "discord.member_rate_limit_seconds"),
-        ("knowledge: {watch_interval_seconds: .nan}\n", "knowledge.watch_interval_seconds"),
-    ],
-)
-def test_nan_and_infinity_are_refused_naming_the_key(tmp_path, text, key):
+def test_nan_and_infinity_are_refused_as_not_finite(tmp_path):
     # NaN compares false with every bound, so a NaN threshold used to pass and the bot never answered.
-    with pytest.raises(ConfigError) as info:
-        load_settings(write(tmp_path, text))
-    assert info.value.key == key
-    assert info.value.problem.startswith("must be a finite number, got ")
+    with pytest.raises(ConfigError, match=r"^config: matcher.answer_threshold: must be a finite number, got nan$"):
+        load_settings(write(tmp_path, "matcher: {answer_threshold: .nan}\n"))
 
 
 def test_a_config_that_is_not_utf8_names_the_file_and_line(tmp_path):

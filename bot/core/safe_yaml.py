@@ -2,14 +2,15 @@
 
 `yaml.safe_load` is safe from code execution but not from size: a few hundred bytes of nested aliases
 (`&a [*b, *b, ...]`, the "billion laughs") load as a shared structure that explodes the moment anything
-walks or prints it, and merge keys (`<<: [*a, *a]`) multiply inside the loader itself. None of our files
-needs aliases, so the loader refuses anchors and aliases while composing, before anything is built, and
-refuses nesting deeper than any of our schemas goes. Files are read with a byte cap, so memory is bounded
-by the cap whatever sits on disk. A value the constructor cannot build (`2026-13-45`, a 5,000-digit
-number) is a refusal with its line, not a traceback.
+walks or prints it, and merge keys (`<<: [*a, *a]`) multiply inside the constructor itself. None of our
+files needs aliases, so after composing (which keeps an alias as a second reference to the same node, so
+the node graph is no bigger than the text) and before constructing anything, the graph is walked once:
+a node reached twice is an alias and is refused, as is nesting deeper than any of our schemas goes. Files
+are read with a byte cap, so memory is bounded by the cap whatever sits on disk. A value the constructor
+cannot build (`2026-13-45`, a 5,000-digit number) is a refusal with its line, not a traceback.
 
-Parsing stays in libyaml's C parser when PyYAML has it; only composition runs in Python (measured on a
-10,000-profile file: about 1.2x the time of the all-C safe loader, the same peak memory).
+Composition stays in libyaml's C code when PyYAML has it; bench/bench_yaml_loading.py measures the
+walk's cost against PyYAML's all-C safe loader.
 """
 
 from __future__ import annotations
@@ -19,25 +20,29 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent
-from yaml.nodes import Node
-from yaml.parser import Parser
-from yaml.reader import Reader
+from yaml.nodes import MappingNode, Node, SequenceNode
 from yaml.resolver import Resolver
-from yaml.scanner import Scanner
 
 try:
-    from yaml._yaml import CParser as _FastParser
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    _FastParser = None
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: the same checks, in pure Python
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
 
-# Our deepest schema (a profile's members list of mappings) nests four levels; anything far deeper is
-# not one of our files, and deep enough nesting would exhaust Python's recursion limit while composing.
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+
+# Our deepest schema (a profile's members: a list of mappings) nests four levels; anything far deeper
+# is not one of our files.
 MAX_DEPTH = 20
-
-_ParserBases: tuple[type, ...] = (_FastParser,) if _FastParser is not None else (Reader, Scanner, Parser)
 
 
 class YamlRefused(Exception):
@@ -53,46 +58,41 @@ class YamlRefused(Exception):
         super().__init__(problem)
 
 
-class BoundedLoader(Composer, *_ParserBases, SafeConstructor, Resolver):  # type: ignore[misc]
-    """PyYAML's safe loader, composed in Python so that anchors, aliases and deep nesting are refused."""
+class BoundedLoader(_Parser, SafeConstructor, Resolver):
+    """PyYAML's safe loader whose constructor names the line of a value it cannot build."""
 
     def __init__(self, stream: str) -> None:
-        if _FastParser is not None:
-            _FastParser.__init__(self, stream)
-        else:  # pragma: no cover
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-        Composer.__init__(self)
+        _Parser.__init__(self, stream)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
-        self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
-        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _refusal("YAML anchor or alias", event.start_mark, "not allowed in this file; write the value out")
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _refusal("nesting", event.start_mark, f"deeper than {MAX_DEPTH} levels")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
 
-    def construct_object(self, node: Node, deep: bool = False) -> Any:
+def _naming_the_line(construct: Any) -> Any:
+    def construct_or_refuse(loader: BoundedLoader, node: Node) -> Any:
         try:
-            return super().construct_object(node, deep)
+            return construct(loader, node)
         except (ValueError, OverflowError) as exc:
             # Python's own message, without advice that only applies to Python code ("; use sys...").
             raise _refusal("bad value", node.start_mark, str(exc).split(";")[0]) from None
+
+    return construct_or_refuse
+
+
+# The safe constructors that call int(), float() or datetime() on the text, and so can raise ValueError.
+for _tag in ("int", "float", "timestamp"):
+    _name = f"tag:yaml.org,2002:{_tag}"
+    BoundedLoader.add_constructor(_name, _naming_the_line(SafeConstructor.yaml_constructors[_name]))
 
 
 def load_text(text: str) -> Any:
     """Parse one YAML document with the bounded safe loader; raise YamlRefused saying where and why."""
     loader = BoundedLoader(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_tree(node)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise _refusal("broken YAML", mark, exc.problem or exc.context or "syntax error") from None
@@ -100,6 +100,28 @@ def load_text(text: str) -> Any:
         raise YamlRefused(f"broken YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def check_tree(root: Node) -> None:
+    """Refuse a composed document in which a node is reached twice (an alias) or nesting is too deep."""
+    seen: set[int] = set()
+    level, depth = [root], 1
+    while level:
+        below: list[Node] = []
+        for node in level:
+            if id(node) in seen:
+                # The mark is where the anchored value starts: the place to write it out instead.
+                raise _refusal("YAML anchor or alias", node.start_mark, "not allowed in this file; write the value out")
+            seen.add(id(node))
+            if depth > MAX_DEPTH:
+                raise _refusal("nesting", node.start_mark, f"deeper than {MAX_DEPTH} levels")
+            if type(node) is MappingNode:
+                for key, value in node.value:
+                    below.append(key)
+                    below.append(value)
+            elif type(node) is SequenceNode:
+                below.extend(node.value)
+        level, depth = below, depth + 1
 
 
 def read_text(path: Path, max_bytes: int) -> str:

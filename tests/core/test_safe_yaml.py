@@ -31,15 +31,20 @@ def test_a_billion_laughs_is_refused_at_its_first_anchor(bomb, column):
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ("a: &x 1\n", (1, 4)),  # an anchor alone is refused where it stands
-        ("a: 1\nb: [2, *x]\n", (2, 8)),  # an alias to nothing is refused too, not left to the parser
+        ("a: &x 1\nb: *x\n", (1, 4)),  # even a scalar's alias: the mark is the anchored value, to write out
         ("base: &b {k: 1}\nother:\n  <<: *b\n", (1, 7)),
+        ("rules:\n  - &r {id: a}\n  - *r\n", (2, 5)),
     ],
 )
-def test_anchors_and_aliases_of_any_kind_are_refused(text, where):
+def test_aliases_of_any_kind_are_refused_where_the_anchored_value_is(text, where):
     error = refusal(text)
     assert (error.line, error.column) == where
     assert "anchor or alias" in str(error)
+
+
+def test_an_unused_anchor_is_harmless_and_an_undefined_alias_is_broken_yaml():
+    assert load_text("a: &x 1\n") == {"a": 1}
+    assert str(refusal("a: [2, *x]\n")).startswith("broken YAML at line 1, column 8: found undefined alias")
 
 
 def test_nesting_is_bounded_and_reported_where_it_goes_too_deep():
@@ -77,11 +82,11 @@ def test_plain_yaml_loads_exactly_as_the_safe_loader_does():
     assert load_text("d: 2026-11-28\nt: yes\nn: ~\n") == {"d": dt.date(2026, 11, 28), "t": True, "n": None}
 
 
-def test_the_c_parser_does_the_parsing_when_pyyaml_has_it():
+def test_libyaml_composes_when_pyyaml_has_it():
     if yaml.__with_libyaml__:
-        assert safe_yaml._FastParser in safe_yaml.BoundedLoader.__mro__
-    else:  # a PyYAML without libyaml still gets the same refusals from the pure-Python parser
-        assert yaml.parser.Parser in safe_yaml.BoundedLoader.__mro__
+        assert safe_yaml.BoundedLoader.__mro__[1] is yaml._yaml.CParser
+    else:  # a PyYAML without libyaml gets the same checks from the pure-Python composer
+        assert yaml.composer.Composer in safe_yaml.BoundedLoader.__mro__
 
 
 def test_read_text_caps_the_bytes_it_reads(tmp_path: Path):
