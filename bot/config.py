@@ -109,14 +109,12 @@ def load_settings(path: str | Path | None = None, *, data_dir: Path | None = Non
     """Read and validate a config file; raise ConfigError naming the offending key.
 
     path None means the packaged default, whose written files go to data_dir (default: user_data_dir()).
-    With a path, data_dir (when given) is where relative paths of written files resolve instead of the
-    config file's folder.
+    For any other config, data_dir (when given) is where relative paths of written files resolve instead
+    of the config file's folder.
     """
-    if path is None:
-        config_path = PACKAGED_CONFIG_PATH
-        data_dir = data_dir if data_dir is not None else user_data_dir()
-    else:
-        config_path = Path(path)
+    config_path = PACKAGED_CONFIG_PATH if path is None else Path(path)
+    if config_path.absolute() == PACKAGED_CONFIG_PATH and data_dir is None:  # named or not, never write inside it
+        data_dir = user_data_dir()
     try:
         raw = safe_yaml.read_yaml(config_path, MAX_CONFIG_BYTES) or {}
     except FileNotFoundError:

@@ -44,7 +44,7 @@ def settings_to_change_knowledge(args: argparse.Namespace, command: str) -> Sett
     """Load the config for a command that writes to knowledge/; refuse the packaged default's, which is
     installed with the package (writing there would be lost on upgrade, or fail)."""
     settings = settings_from(args)
-    if settings.source == PACKAGED_CONFIG_PATH:
+    if settings.source.absolute() == PACKAGED_CONFIG_PATH:
         raise ConfigError(
             "no config.yaml here",
             f"`{command}` changes the knowledge base, and the packaged one is read-only: run `connects-bot init` "

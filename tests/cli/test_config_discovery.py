@@ -56,6 +56,7 @@ def test_the_packaged_default_reads_its_knowledge_in_place_and_writes_to_the_use
     assert settings.ledger.path == data / "ledger.sqlite3"
     assert settings.knowledge.history_path == data / "knowledge-history.sqlite3"
     assert settings.feedback.path == data / "feedback.sqlite3"
+    assert load_settings(PACKAGED_CONFIG_PATH) == settings  # named explicitly, it still never writes inside
 
 
 def test_from_any_folder_ask_answers_and_the_ledger_goes_to_the_user_data_dir(elsewhere, tmp_path, capsys):
