@@ -2,23 +2,31 @@
 
 Secrets never live here: the Discord token is read from the environment by the front end that needs
 it. Relative paths in the file are resolved against the directory that holds the config file, so the
-bot behaves the same whatever the working directory.
+bot behaves the same whatever the working directory. The one exception is the packaged default
+(bot/defaults/, the repository's own config.yaml and knowledge/ shipped inside the package): its
+knowledge base is read where it is installed, but the files the bot writes (ledger, history, votes)
+go to a data directory, never inside site-packages.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.core import safe_yaml
 from bot.core.errors import ConfigError
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
+# In a checkout these are symlinks to the repository's config.yaml and knowledge/; a wheel holds copies.
+PACKAGED_DEFAULTS = Path(__file__).resolve().parent / "defaults"
+PACKAGED_CONFIG_PATH = PACKAGED_DEFAULTS / "config.yaml"
+DATA_DIR_NAME = "connects-bot"
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+MAX_CONFIG_BYTES = 256 * 1024  # the documented config.yaml is 4 KB
 
 
 @dataclass(frozen=True)
@@ -110,48 +118,62 @@ _TOP_LEVEL = {"matcher", "embedding", "knowledge", "ledger", "feedback", "discor
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
-def load_settings(path: str | Path | None = None) -> Settings:
-    """Read and validate a config file; raise ConfigError naming the offending key."""
-    config_path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+def user_data_dir() -> Path:
+    """Where the packaged default configuration keeps what the bot writes: $XDG_DATA_HOME/connects-bot."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    return root / DATA_DIR_NAME
+
+
+def load_settings(path: str | Path | None = None, *, data_dir: Path | None = None) -> Settings:
+    """Read and validate a config file; raise ConfigError naming the offending key.
+
+    path None means the packaged default, whose written files go to data_dir (default: user_data_dir()).
+    For any other config, data_dir (when given) is where relative paths of written files resolve instead
+    of the config file's folder.
+    """
+    config_path = PACKAGED_CONFIG_PATH if path is None else Path(path)
+    if config_path.absolute() == PACKAGED_CONFIG_PATH and data_dir is None:  # named or not, never write inside it
+        data_dir = user_data_dir()
     try:
-        text = config_path.read_text(encoding="utf-8")
+        raw = safe_yaml.read_yaml(config_path, MAX_CONFIG_BYTES) or {}
     except FileNotFoundError:
         raise ConfigError(str(config_path), "config file not found") from None
     except OSError as exc:
         raise ConfigError(str(config_path), f"cannot read config file: {exc.strerror}") from None
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(str(config_path), f"not valid YAML{where}") from None
+    except safe_yaml.YamlRefused as exc:
+        raise ConfigError(str(config_path), str(exc)) from None
     if not isinstance(raw, dict):
         raise ConfigError("(top level)", "must be a mapping of sections")
     unknown = sorted(set(raw) - _TOP_LEVEL)
     if unknown:
         raise ConfigError(unknown[0], f"unknown key (expected one of {', '.join(sorted(_TOP_LEVEL))})")
     base = config_path.resolve().parent
-    return settings_from_mapping(raw, base=base, source=config_path)
+    return settings_from_mapping(raw, base=base, source=config_path, data_base=data_dir)
 
 
-def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path) -> Settings:
-    """Build Settings from an already-parsed mapping (used by tests that write their own config)."""
+def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path, data_base: Path | None = None) -> Settings:
+    """Build Settings from an already-parsed mapping (used by tests that write their own config).
+
+    Relative paths resolve against base; those of files the bot writes against data_base when given.
+    """
+    written = data_base if data_base is not None else base
     knowledge_raw = _section(raw, "knowledge")
     knowledge = KnowledgeSettings(
         path=_path(knowledge_raw, "knowledge.path", base, default="knowledge"),
-        history_path=_path(knowledge_raw, "knowledge.history_path", base, default="data/knowledge-history.sqlite3"),
+        history_path=_path(knowledge_raw, "knowledge.history_path", written, default="data/knowledge-history.sqlite3"),
         stale_after_days=_int(knowledge_raw, "knowledge.stale_after_days", 180, minimum=1),
         watch_interval_seconds=_float(knowledge_raw, "knowledge.watch_interval_seconds", 2.0, minimum=0.0),
     )
     _reject_unknown(knowledge_raw, "knowledge", KnowledgeSettings)
 
     ledger_raw = _section(raw, "ledger")
-    ledger = LedgerSettings(path=_path(ledger_raw, "ledger.path", base, default="data/ledger.sqlite3"))
+    ledger = LedgerSettings(path=_path(ledger_raw, "ledger.path", written, default="data/ledger.sqlite3"))
     _reject_unknown(ledger_raw, "ledger", LedgerSettings)
 
     feedback_raw = _section(raw, "feedback")
     feedback = FeedbackSettings(
-        path=_path(feedback_raw, "feedback.path", base, default="data/feedback.sqlite3"),
+        path=_path(feedback_raw, "feedback.path", written, default="data/feedback.sqlite3"),
         group_similarity=_float(
             feedback_raw, "feedback.group_similarity", FeedbackSettings.group_similarity, minimum=0.0, maximum=1.0
         ),
@@ -159,7 +181,7 @@ def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path) -> S
     _reject_unknown(feedback_raw, "feedback", FeedbackSettings)
 
     matcher = _matcher(_section(raw, "matcher"))
-    embedding = _embedding(_section(raw, "embedding"), base)
+    embedding = _embedding(_section(raw, "embedding"), base, written)
     discord = _discord(_section(raw, "discord"))
 
     level = raw.get("log_level", "INFO")
@@ -196,20 +218,20 @@ def _matcher(raw: dict[str, Any]) -> MatcherSettings:
     return settings
 
 
-def _embedding(raw: dict[str, Any], base: Path) -> EmbeddingSettings:
+def _embedding(raw: dict[str, Any], base: Path, written: Path) -> EmbeddingSettings:
     d = EmbeddingSettings()
 
-    def optional_path(name: str, default: str | None) -> Path | None:
+    def optional_path(name: str, default: str | None, relative_to: Path = base) -> Path | None:
         key = f"embedding.{name}"
         if raw.get(name, default) is None:
             return None
-        return _path(raw, key, base, default=default or "")
+        return _path(raw, key, relative_to, default=default or "")
 
     settings = EmbeddingSettings(
         enabled=_bool(raw, "embedding.enabled", d.enabled),
         model_path=optional_path("model_path", None),
         confidence_path=optional_path("confidence_path", None),
-        cache_path=optional_path("cache_path", "data/embeddings.sqlite3"),
+        cache_path=optional_path("cache_path", "data/embeddings.sqlite3", written),
         examples_path=optional_path("examples_path", "knowledge/examples"),
         head_weight=_float(raw, "embedding.head_weight", d.head_weight, minimum=0.0, maximum=10.0),
         answer_confidence=_float(raw, "embedding.answer_confidence", d.answer_confidence, minimum=0.0, maximum=1.0),
@@ -293,6 +315,8 @@ def _float(raw: dict[str, Any], key: str, default: float, *, minimum: float, max
     value = raw.get(_leaf(key), default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(key, f"must be a number, got {value!r}")
+    if not math.isfinite(value):  # .nan passes every comparison below; .inf turns a window into forever
+        raise ConfigError(key, f"must be a finite number, got {value}")
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise ConfigError(key, f"must be {bound}, got {value}")

@@ -25,7 +25,7 @@ from bot.core.errors import (
     ReferenceNotFound,
 )
 
-COMMAND_MODULES = ("ask", "chat", "kb", "ledger", "run")
+COMMAND_MODULES = ("ask", "chat", "kb", "ledger", "run", "init")
 
 # Exit codes: 0 ok, 1 the thing asked about is wrong or missing (bad knowledge, unknown id),
 # 2 the invocation or environment is wrong (bad config, missing token, bad arguments).
@@ -47,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     """Give a command the shared --config option."""
-    parser.add_argument("--config", metavar="PATH", default=None, help="config file (default: config.yaml)")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help="config file (default: $CONNECTS_BOT_CONFIG, else ./config.yaml, else the packaged default)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

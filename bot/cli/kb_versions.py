@@ -11,7 +11,7 @@ import getpass
 import sys
 
 from bot.cli import EXIT_OK, add_config_option
-from bot.cli.common import settings_from
+from bot.cli.common import settings_from, settings_to_change_knowledge
 from bot.core.errors import EntryNotFound, KnowledgeError
 from bot.core.kb_history import EntryVersion, KnowledgeHistory
 from bot.core.kb_store import KnowledgeStore
@@ -67,7 +67,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 def run_revert(args: argparse.Namespace) -> int:
     """Revert an entry to an earlier version and say what changed."""
-    store = KnowledgeStore.from_settings(settings_from(args))
+    store = KnowledgeStore.from_settings(settings_to_change_knowledge(args, "kb revert"))
     change = store.revert(args.id, args.version, actor=operator())
     if not change.changed:
         print(f"{args.id}: already as at version {args.version}; nothing written")

@@ -17,7 +17,8 @@ import sys
 import traceback
 
 from bot.cli import EXIT_OK, EXIT_USAGE, add_config_option
-from bot.config import Settings, load_settings
+from bot.cli.common import settings_to_change_knowledge
+from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(NO_TOKEN_HELP, file=sys.stderr)
         return EXIT_USAGE
     install_redaction(token)
-    settings = load_settings(args.config)  # ConfigError: one line naming the key, exit 2 (bot.cli.main)
+    # ConfigError: one line naming the key, exit 2 (bot.cli.main). Moderators edit knowledge/ from Discord.
+    settings = settings_to_change_knowledge(args, "run")
     logging.getLogger().setLevel(settings.log_level)
     return asyncio.run(serve(settings, token))
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from bot.core import safe_yaml
 
-from bot.core.knowledge import SafeLoader
+# Examples files grow with teaching and labelling; far beyond this is a mistake, not data.
+MAX_EXAMPLES_FILE_BYTES = 8 * 1024 * 1024
 
 
 class ExamplesError(ValueError):
@@ -53,8 +54,8 @@ def load_examples(folder: str | Path) -> list[Example]:
 def read_examples(path: Path) -> list[Example]:
     """Read one examples file (see the module docstring)."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = safe_yaml.read_yaml(path, MAX_EXAMPLES_FILE_BYTES)
+    except (OSError, safe_yaml.YamlRefused) as exc:
         raise ExamplesError(f"{path}: cannot read examples: {exc}") from None
     if not isinstance(data, dict) or not set(data) <= {"questions", "off_topic"}:
         raise ExamplesError(f"{path}: expected a mapping with questions: and/or off_topic: lists")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
-from bot.core.knowledge import SafeLoader, normalise_phrasing
+from bot.core import safe_yaml
+from bot.core.knowledge import normalise_phrasing
 
 _SHORT = 100
 
@@ -63,8 +62,8 @@ def _mapping(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        data = yaml.load(text, Loader=SafeLoader)
-    except yaml.YAMLError:
+        data = safe_yaml.load_text(text)
+    except safe_yaml.YamlRefused:
         return {}
     return data if isinstance(data, dict) else {}
 

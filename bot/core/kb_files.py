@@ -19,8 +19,16 @@ from typing import Any
 
 import yaml
 
-from bot.core.errors import KnowledgeIssue
-from bot.core.knowledge import ENTRIES_DIR, ENTRY_FIELDS, ID_PATTERN, MAX_ID_CHARS, RULES_FILE, SafeLoader
+from bot.core import safe_yaml
+from bot.core.errors import KnowledgeError, KnowledgeIssue
+from bot.core.knowledge import (
+    ENTRIES_DIR,
+    ENTRY_FIELDS,
+    ID_PATTERN,
+    MAX_ENTRY_FILE_BYTES,
+    MAX_ID_CHARS,
+    RULES_FILE,
+)
 
 try:
     import fcntl
@@ -112,23 +120,23 @@ def key_order(raw: Any) -> list[str]:
 
 
 def parse_text(text: str, display: str, entry_id: str | None, issues: list[KnowledgeIssue]) -> Any:
-    """Parse entry YAML with the loader's own safe loader; a syntax error becomes an issue and None."""
+    """Parse entry YAML with the loader's own bounded safe loader; a refusal becomes an issue and None."""
     try:
-        return yaml.load(text, Loader=SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or "syntax error"
-        issues.append(KnowledgeIssue(display, entry_id, None, f"broken YAML{where}: {reason}"))
+        return safe_yaml.load_text(text)
+    except safe_yaml.YamlRefused as exc:
+        issues.append(KnowledgeIssue(display, entry_id, None, str(exc)))
         return None
 
 
 def read_text(path: Path) -> str | None:
-    """Return a file's text, or None when it does not exist."""
+    """Return an entry file's text (None when it does not exist); raise KnowledgeError when it is too
+    big for an entry file or not UTF-8, so a broken file on disk never costs more than the cap."""
     try:
-        return path.read_text(encoding="utf-8")
+        return safe_yaml.read_text(path, MAX_ENTRY_FILE_BYTES)
     except FileNotFoundError:
         return None
+    except safe_yaml.YamlRefused as exc:
+        raise KnowledgeError([KnowledgeIssue(f"{ENTRIES_DIR}/{path.name}", path.stem, None, str(exc))]) from None
 
 
 def valid_id(entry_id: Any) -> bool:

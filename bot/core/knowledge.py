@@ -13,15 +13,16 @@ knowledge base it already had.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.core import safe_yaml
 from bot.core.errors import EntryNotFound, KnowledgeError, KnowledgeIssue
 
 ENTRIES_DIR = "entries"
@@ -30,6 +31,9 @@ MAX_ANSWER_CHARS = 1500
 MAX_QUESTION_CHARS = 200
 MAX_PHRASING_CHARS = 400
 MIN_ALTERNATES = 6
+MAX_ALTERNATES = 100
+MAX_LIST_ITEMS = 20  # related entries, sources
+MAX_SOURCE_CHARS = 500
 AUDIENCES = ("all", "agency", "freelancer")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_CHARS = 64
@@ -38,9 +42,12 @@ ENTRY_FIELDS = ("id", "question", "audience", "alternates", "answer", "related",
 REQUIRED_ENTRY_FIELDS = ("id", "question", "alternates", "answer", "related", "sources", "reviewed")
 RULE_FIELDS = ("id", "text", "entries")
 
-# libyaml's C implementation of the *safe* loader when PyYAML was built with it: the same safe
-# subset of YAML as yaml.safe_load, about ten times faster on a knowledge base of many files.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Bounds that keep a broken or hostile folder from taking the bot's memory: the largest bundled entry
+# file is 3 KB and the bundled knowledge base 52 KB; bench/bench_matcher_speed.py loads 100,000 entries.
+MAX_ENTRY_FILE_BYTES = 64 * 1024
+MAX_RULES_FILE_BYTES = 1024 * 1024
+MAX_ENTRY_FILES = 100_000
+MAX_KNOWLEDGE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -119,13 +126,11 @@ def load_knowledge(root: str | Path) -> KnowledgeBase:
     entries: dict[str, Entry] = {}
     invalid_ids: set[str] = set()
     files: dict[str, Path] = {}
-    for path in sorted(entries_dir.iterdir()):
-        if path.name.startswith(".") or path.is_dir():
-            continue
-        if path.suffix not in (".yaml", ".yml"):
-            issues.append(KnowledgeIssue(_display(path, root), None, None, "not a .yaml file"))
-            continue
-        raw = _read_yaml(path, root, issues)
+    paths = _entry_files(entries_dir, root, issues)
+    if paths is None:
+        raise KnowledgeError(issues)
+    for path in paths:
+        raw = _read_yaml(path, root, MAX_ENTRY_FILE_BYTES, issues)
         if raw is None:
             invalid_ids.add(path.stem)  # unreadable: its file name is the best guess at its id
             continue
@@ -175,11 +180,16 @@ def parse_entry(raw: Any, file: str, issues: list[KnowledgeIssue]) -> Entry | No
         _check_id(raw_id, problem)
     question = _text(raw.get("question"), "question", MAX_QUESTION_CHARS, problem) if "question" in raw else ""
     answer = _text(raw.get("answer"), "answer", MAX_ANSWER_CHARS, problem) if "answer" in raw else ""
-    alternates = _string_list(raw.get("alternates"), "alternates", problem, item_max=MAX_PHRASING_CHARS)
-    if "alternates" in raw and len(alternates) < MIN_ALTERNATES and isinstance(raw.get("alternates"), list):
+    alternates = _string_list(
+        raw.get("alternates"), "alternates", problem, item_max=MAX_PHRASING_CHARS, max_items=MAX_ALTERNATES
+    )
+    raw_alternates = raw.get("alternates")
+    if isinstance(raw_alternates, list) and len(alternates) < MIN_ALTERNATES and len(raw_alternates) <= MAX_ALTERNATES:
         problem("alternates", f"needs at least {MIN_ALTERNATES} phrasings, has {len(alternates)}")
-    related = _string_list(raw.get("related"), "related", problem, allow_empty=True)
-    sources = _string_list(raw.get("sources"), "sources", problem)
+    related = _string_list(
+        raw.get("related"), "related", problem, allow_empty=True, item_max=MAX_ID_CHARS, max_items=MAX_LIST_ITEMS
+    )
+    sources = _string_list(raw.get("sources"), "sources", problem, item_max=MAX_SOURCE_CHARS, max_items=MAX_LIST_ITEMS)
     for i, url in enumerate(sources):
         if not url.startswith(("https://", "http://")):
             problem(f"sources[{i}]", f"must be a URL, got {url!r}")
@@ -252,7 +262,7 @@ def _load_rules(root: Path, issues: list[KnowledgeIssue]) -> dict[str, Rule]:
     if not path.exists():
         issues.append(KnowledgeIssue(RULES_FILE, None, None, "rules file not found"))
         return rules
-    raw = _read_yaml(path, root, issues)
+    raw = _read_yaml(path, root, MAX_RULES_FILE_BYTES, issues)
     if raw is None:
         return rules
     if not isinstance(raw, dict) or set(raw) != {"rules"} or not isinstance(raw["rules"], list):
@@ -281,15 +291,40 @@ def _load_rules(root: Path, issues: list[KnowledgeIssue]) -> dict[str, Rule]:
     return rules
 
 
-def _read_yaml(path: Path, root: Path, issues: list[KnowledgeIssue]) -> Any:
+def _entry_files(entries_dir: Path, root: Path, issues: list[KnowledgeIssue]) -> list[Path] | None:
+    """List the entry files to read, in name order; None (and one issue) when the folder exceeds the bounds."""
+    paths: list[Path] = []
+    others: list[Path] = []
+    total = 0
+    with os.scandir(entries_dir) as listing:
+        for item in listing:
+            if item.name.startswith(".") or item.is_dir():
+                continue
+            path = entries_dir / item.name
+            if path.suffix not in (".yaml", ".yml"):
+                others.append(path)
+                continue
+            paths.append(path)
+            with contextlib.suppress(OSError):  # an unreadable file is reported when it is read
+                total += item.stat().st_size
+            if len(paths) > MAX_ENTRY_FILES:  # stop listing: the folder is refused anyway
+                problem = f"holds more than {MAX_ENTRY_FILES:,} entry files"
+                issues.append(KnowledgeIssue(_display(entries_dir, root), None, None, problem))
+                return None
+    issues.extend(KnowledgeIssue(_display(path, root), None, None, "not a .yaml file") for path in sorted(others))
+    if total > MAX_KNOWLEDGE_BYTES:
+        problem = f"holds {total >> 20:,} MB of entry files; the limit is {MAX_KNOWLEDGE_BYTES >> 20:,} MB"
+        issues.append(KnowledgeIssue(_display(entries_dir, root), None, None, problem))
+        return None
+    return sorted(paths)
+
+
+def _read_yaml(path: Path, root: Path, max_bytes: int, issues: list[KnowledgeIssue]) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or "syntax error"
-        issues.append(KnowledgeIssue(_display(path, root), None, None, f"broken YAML{where}: {reason}"))
-    except (OSError, UnicodeDecodeError) as exc:
+        return safe_yaml.read_yaml(path, max_bytes)
+    except safe_yaml.YamlRefused as exc:
+        issues.append(KnowledgeIssue(_display(path, root), None, None, str(exc)))
+    except OSError as exc:
         issues.append(KnowledgeIssue(_display(path, root), None, None, f"cannot read file: {exc}"))
     return None
 
@@ -325,12 +360,21 @@ def _text(value: Any, name: str, limit: int, problem: Any) -> str:
 
 
 def _string_list(
-    value: Any, name: str, problem: Any, *, allow_empty: bool = False, item_max: int | None = None
+    value: Any,
+    name: str,
+    problem: Any,
+    *,
+    allow_empty: bool = False,
+    item_max: int | None = None,
+    max_items: int | None = None,
 ) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
         problem(name, "must be a list")
+        return []
+    if max_items is not None and len(value) > max_items:
+        problem(name, f"has {len(value)} items; the limit is {max_items}")
         return []
     out: list[str] = []
     for i, item in enumerate(value):

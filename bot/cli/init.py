@@ -1,0 +1,81 @@
+"""`connects-bot init [DIR]`: a config.yaml and knowledge/ of a community's own, copied from the packaged defaults.
+
+An installed bot runs from anywhere on its packaged default, whose knowledge base lives inside the
+package and is read-only. `init` gives a community files to own (edit, review in git, let moderators
+change from Discord): DIR/config.yaml, whose relative paths resolve in DIR, and DIR/knowledge/. It
+never overwrites: if either exists, nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from bot.cli import EXIT_FAILED, EXIT_OK
+from bot.config import PACKAGED_CONFIG_PATH, PACKAGED_DEFAULTS
+from bot.core.knowledge import ENTRIES_DIR, RULES_FILE, load_knowledge
+
+CONFIG_NAME = "config.yaml"
+KNOWLEDGE_NAME = "knowledge"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Register `init`."""
+    parser = subparsers.add_parser(
+        "init",
+        help="write an editable config.yaml and knowledge/ into DIR (default: the current folder)",
+        description="Copy the packaged default config.yaml and knowledge base into DIR, for a community to own. "
+        "Refuses to overwrite an existing config.yaml or knowledge/.",
+    )
+    parser.add_argument("dir", nargs="?", default=".", metavar="DIR", help="folder to write into (created if missing)")
+    parser.set_defaults(handler=run_init)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """Write DIR/config.yaml and DIR/knowledge/ and say what to do next."""
+    target = Path(args.dir)
+    taken = [p for p in (target / CONFIG_NAME, target / KNOWLEDGE_NAME) if p.exists() or p.is_symlink()]
+    if taken:
+        names = " and ".join(str(p) for p in taken)
+        verb = "exists" if len(taken) == 1 else "exist"
+        print(f"error: {names} already {verb}; nothing was written (move it away or pick another DIR)", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        entries, rules = copy_defaults(target)
+    except OSError as exc:
+        print(f"error: cannot write into {target}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    written = f"{target / CONFIG_NAME} and {target / KNOWLEDGE_NAME}/"
+    print(f"wrote {written} ({entries} entries, {rules} rules): yours to edit")
+    where = "" if target.resolve() == Path.cwd().resolve() else f"cd {target} && "
+    print(f"next: {where}connects-bot kb check   (commands run in that folder use its config.yaml)")
+    print(f"the bot keeps its ledger, history and votes in {target / 'data'}/")
+    return EXIT_OK
+
+
+def copy_defaults(target: Path) -> tuple[int, int]:
+    """Copy the packaged config and knowledge base into target; return (entries, rules).
+
+    Both are staged in a temporary folder inside target and moved into place only once the copied
+    knowledge base has loaded, so a failure leaves no half-written files.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".init-", dir=target))
+    try:
+        knowledge = staging / KNOWLEDGE_NAME
+        (knowledge / ENTRIES_DIR).mkdir(parents=True)
+        source = PACKAGED_DEFAULTS / KNOWLEDGE_NAME
+        shutil.copyfile(source / RULES_FILE, knowledge / RULES_FILE)
+        for path in sorted((source / ENTRIES_DIR).glob("*.yaml")):
+            shutil.copyfile(path, knowledge / ENTRIES_DIR / path.name)
+        shutil.copyfile(PACKAGED_CONFIG_PATH, staging / CONFIG_NAME)
+        kb = load_knowledge(knowledge)  # the copy must be a valid knowledge base before it is handed over
+        os.replace(knowledge, target / KNOWLEDGE_NAME)
+        os.replace(staging / CONFIG_NAME, target / CONFIG_NAME)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return len(kb.entries), len(kb.rules)
