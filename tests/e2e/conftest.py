@@ -135,6 +135,35 @@ def write_config(world: World, tmp_path: Path, **discord_overrides: Any) -> Path
     return path
 
 
+class Pauses:
+    """Stands in for the bot's waits between retries: records each delay asked for, and returns at once,
+    or, with hold=True, when the test calls release(). `on_pause(n)` runs before the n-th wait returns."""
+
+    def __init__(self, *, hold: bool = False, on_pause: Callable[[int], Awaitable[None]] | None = None) -> None:
+        self.delays: list[float] = []
+        self.hold = hold
+        self.on_pause = on_pause
+        self._released = asyncio.Semaphore(0)
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        async with self._changed:
+            self._changed.notify_all()
+        if self.on_pause is not None:
+            await self.on_pause(len(self.delays))
+        if self.hold:
+            await self._released.acquire()
+
+    def release(self) -> None:
+        self._released.release()
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until the bot has asked to wait `count` times."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.delays) >= count), timeout)
+
+
 @dataclass
 class RunningBot:
     bot: SupportBot
@@ -156,10 +185,10 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
     running: list[RunningBot] = []
     saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
 
-    async def start(*, wait_ready: bool = True, **discord_overrides: Any) -> RunningBot:
+    async def start(*, wait_ready: bool = True, pause: Pauses | None = None, **discord_overrides: Any) -> RunningBot:
         settings = load_settings(write_config(world, tmp_path, **discord_overrides))
         services = build_services(settings)
-        bot = SupportBot(services)
+        bot = SupportBot(services) if pause is None else SupportBot(services, pause=pause)
         task = asyncio.create_task(bot.start("fake-token-for-tests"))
         handle = RunningBot(bot, services, task)
         running.append(handle)
