@@ -70,6 +70,31 @@ INVITE_HELP = (
 )
 
 Pause = Callable[[float], Awaitable[None]]
+# discord.client logs each gateway reconnect attempt with this message and the full traceback.
+RECONNECT_MESSAGE = "Attempting a reconnect in %.2fs"
+
+
+class OneLineReconnects(logging.Filter):
+    """Turn discord.py's reconnect-attempt record (an ERROR with a traceback) into one warning line.
+
+    During an outage discord.py retries on its own, with backoff; a 40-line traceback per attempt
+    buries everything else, and the cause fits on one line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == RECONNECT_MESSAGE and record.exc_info and record.exc_info[1] is not None:
+            record.msg = "lost the connection to Discord (%s); reconnecting in %.1f s"
+            record.args = (one_line(record.exc_info[1]), *(record.args or ()))  # type: ignore[misc]
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return True
+
+
+def quiet_reconnect_tracebacks() -> None:
+    """Install OneLineReconnects on discord.client's logger, once."""
+    client_log = logging.getLogger("discord.client")
+    if not any(isinstance(f, OneLineReconnects) for f in client_log.filters):
+        client_log.addFilter(OneLineReconnects())
 
 
 def backoff_delays(first: float, cap: float) -> Iterator[float]:
@@ -147,6 +172,7 @@ class SupportBot(commands.Bot):
     ) -> None:
         """`pause(seconds)` waits between retries; tests pass one that does not wait on the clock."""
         d = services.settings.discord
+        quiet_reconnect_tracebacks()
         # The bot never joins voice: skip discord.py's start-up warnings about missing voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
