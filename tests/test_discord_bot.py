@@ -32,8 +32,8 @@ def test_a_gateway_reconnect_attempt_is_one_warning_line(caplog: pytest.LogCaptu
     (record,) = [r for r in caplog.records if r.name == "discord.client"]
     assert record.levelno == logging.WARNING and record.exc_info is None
     assert record.getMessage() == (
-        "lost the connection to Discord (ConnectionRefusedError: [Errno 111] Connect call failed ('162.159.135.232', 443)); "
-        "reconnecting in 1.2 s"
+        "lost the connection to Discord (ConnectionRefusedError: [Errno 111] Connect call failed "
+        "('162.159.135.232', 443)); reconnecting in 1.2 s"
     )
     assert sum(f.__class__.__name__ == "OneLineReconnects" for f in client_log.filters) == 1
 
