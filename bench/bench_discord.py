@@ -108,8 +108,12 @@ def load_mix(count: int, seed: int) -> list[str]:
 
 
 def write_config(fake: FakeDiscord, guild_id: int, channel_id: int, tmp: Path) -> Path:
+    # The bot must decide as the driver's engine does (config.yaml's matcher), or the replies the driver
+    # waits for are not the ones the bot sends.
+    matcher = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8")).get("matcher") or {}
     config = {
         "log_level": "WARNING",
+        "matcher": matcher,
         "knowledge": {"path": str(ROOT / "knowledge"), "watch_interval_seconds": 0},
         "feedback": {"path": str(tmp / "feedback.sqlite3")},
         "ledger": {"path": str(tmp / "ledger.sqlite3")},

@@ -7,12 +7,17 @@ slash commands are synced to every `discord.guild_ids` server at start-up.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
+from discord.utils import MISSING
 
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY_URL, DiscordSettings
 from bot.core.errors import BotError
@@ -51,6 +56,68 @@ class TokenRejected(BotError):
         super().__init__(
             "Discord refused DISCORD_TOKEN; copy a fresh one from the Developer Portal (Bot > Reset Token)"
         )
+
+
+# Waits between tries, doubling up to a cap: reaching Discord at start-up, and syncing refused commands
+# (a refusal is usually a setting to fix, so those tries are spaced out more).
+CONNECT_FIRST_DELAY, CONNECT_MAX_DELAY = 1.0, 300.0
+SYNC_FIRST_DELAY, SYNC_MAX_DELAY = 60.0, 3600.0
+# What "Discord is unreachable" looks like from discord.py: no connection, a timeout, or a 5xx.
+UNREACHABLE = (OSError, aiohttp.ClientError, asyncio.TimeoutError, discord.DiscordServerError)
+INVITE_HELP = (
+    "invite the bot to that server with the bot and applications.commands scopes "
+    "(README: Running it on Discord, step 3)"
+)
+
+Pause = Callable[[float], Awaitable[None]]
+# discord.client logs each gateway reconnect attempt with this message and the full traceback.
+RECONNECT_MESSAGE = "Attempting a reconnect in %.2fs"
+
+
+class OneLineReconnects(logging.Filter):
+    """Turn discord.py's reconnect-attempt record (an ERROR with a traceback) into one warning line.
+
+    During an outage discord.py retries on its own, with backoff; a 40-line traceback per attempt
+    buries everything else, and the cause fits on one line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == RECONNECT_MESSAGE and record.exc_info and record.exc_info[1] is not None:
+            record.msg = "lost the connection to Discord (%s); reconnecting in %.1f s"
+            record.args = (one_line(record.exc_info[1]), *(record.args or ()))  # type: ignore[misc]
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return True
+
+
+def quiet_reconnect_tracebacks() -> None:
+    """Install OneLineReconnects on discord.client's logger, once."""
+    client_log = logging.getLogger("discord.client")
+    if not any(isinstance(f, OneLineReconnects) for f in client_log.filters):
+        client_log.addFilter(OneLineReconnects())
+
+
+def backoff_delays(first: float, cap: float) -> Iterator[float]:
+    """Yield first, 2 * first, 4 * first ... up to cap, then cap for ever."""
+    return (min(cap, first * 2**n) for n in itertools.count())
+
+
+def one_line(error: BaseException, *, with_type: bool = True) -> str:
+    """An exception as one line: discord.py puts each refused field on a line of its own."""
+    text = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+    if not with_type:
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def sync_refusal_help(guild_id: int, error: discord.HTTPException) -> str:
+    """Say what Discord refused when syncing a server's commands, and how to fix it."""
+    what = f"Discord refused the slash commands for server {guild_id}: {one_line(error, with_type=False).rstrip('.')}"
+    if error.status in (403, 404) or error.code in (50001, 10004):
+        fix = f"check that {guild_id} in discord.guild_ids is your server's id, and {INVITE_HELP}"
+    else:
+        fix = "a command definition was refused: the field named above needs fixing in the bot's code"
+    return f"{what}. To fix: {fix}. The bot keeps answering in the support channels and tries again later"
 
 
 def build_intents() -> discord.Intents:
@@ -94,16 +161,18 @@ def missing_ids(
         ("discord.moderator_role_ids", "role", settings.moderator_role_ids),
         ("discord.manager_role_ids", "role", settings.manager_role_ids),
     ]
-    return [
-        f"{key}: {kind} {i} not found" for key, kind, ids in checks for i in ids if i not in present[kind]
-    ]
+    return [f"{key}: {kind} {i} not found" for key, kind, ids in checks for i in ids if i not in present[kind]]
 
 
 class SupportBot(commands.Bot):
     """The Connects support bot: answers in support channels, /ask, /faq and what later cogs add."""
 
-    def __init__(self, services: Services, *, extensions: Sequence[str] = EXTENSIONS) -> None:
+    def __init__(
+        self, services: Services, *, extensions: Sequence[str] = EXTENSIONS, pause: Pause | None = None
+    ) -> None:
+        """`pause(seconds)` waits between retries; tests pass one that does not wait on the clock."""
         d = services.settings.discord
+        quiet_reconnect_tracebacks()
         # The bot never joins voice: skip discord.py's start-up warnings about missing voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
@@ -120,13 +189,48 @@ class SupportBot(commands.Bot):
         self.services = services
         self.extension_names = tuple(extensions)
         self._verified = False
+        self._pause = pause or self._wait_unless_closed
+        self._stop_requested = asyncio.Event()
+        self._sync_retry: asyncio.Task[None] | None = None
 
     async def login(self, token: str) -> None:
-        point_at_endpoints(self.services.settings.discord)
-        try:
-            await super().login(token)
-        except discord.LoginFailure:
-            raise TokenRejected() from None
+        """Log in, trying again with growing waits while Discord can't be reached; a refused token is final."""
+        settings = self.services.settings.discord
+        point_at_endpoints(settings)
+        for attempt, delay in enumerate(backoff_delays(CONNECT_FIRST_DELAY, CONNECT_MAX_DELAY), start=1):
+            try:
+                await super().login(token)
+                return
+            except discord.LoginFailure:
+                raise TokenRejected() from None
+            except UNREACHABLE as exc:
+                log.warning(
+                    "cannot reach Discord at %s (%s); retrying in %.0f s (attempt %d)",
+                    discord.http.Route.BASE,
+                    one_line(exc),
+                    delay,
+                    attempt,
+                )
+            await self._forget_session()
+            await self._pause(delay)
+            if self._stop_requested.is_set():
+                return
+
+    async def _forget_session(self) -> None:
+        """Close the HTTP session of a failed login; the next login opens a fresh one."""
+        await self.http.close()
+        # Closing the session closed its connector too: let discord.py make a new one.
+        self.http.connector = MISSING
+
+    async def _wait_unless_closed(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_requested.wait(), seconds)
+
+    async def close(self) -> None:
+        self._stop_requested.set()
+        if self._sync_retry is not None:
+            self._sync_retry.cancel()
+        await super().close()
 
     async def connect(self, *, reconnect: bool = True) -> None:
         try:
@@ -142,14 +246,47 @@ class SupportBot(commands.Bot):
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """Copy the global commands to each configured server and sync them there (instant, unlike global)."""
+        """Copy the global commands to each configured server and sync them there (instant, unlike global).
+
+        A server Discord refuses (or that can't be reached) is logged in one line and tried again in the
+        background with growing waits; the bot serves the support channels meanwhile.
+        """
         if not self.services.settings.discord.guild_ids:
             log.warning("discord.guild_ids is empty: no slash commands are synced (add your server's id)")
-        for guild_id in self.services.settings.discord.guild_ids:
-            guild = discord.Object(id=guild_id)
-            self.tree.copy_global_to(guild=guild)
+        refused = [g for g in self.services.settings.discord.guild_ids if not await self._sync_guild(g, first=True)]
+        if refused and (self._sync_retry is None or self._sync_retry.done()):
+            self._sync_retry = asyncio.create_task(self._retry_sync(refused), name="sync-commands-retry")
+
+    async def _sync_guild(self, guild_id: int, *, first: bool) -> bool:
+        """Sync one server's commands; return False (after logging one line) when it didn't work."""
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        try:
             synced = await self.tree.sync(guild=guild)
-            log.info("synced %d app commands to guild %s", len(synced), guild_id)
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                log.warning("cannot sync slash commands to server %s now (%s)", guild_id, one_line(exc))
+            elif first:  # the first refusal says how to fix it, later ones that it still stands
+                log.error("%s", sync_refusal_help(guild_id, exc))
+            else:
+                log.warning("slash commands for server %s still refused: %s", guild_id, one_line(exc, with_type=False))
+            return False
+        except UNREACHABLE as exc:
+            log.warning("cannot sync slash commands to server %s now (%s)", guild_id, one_line(exc))
+            return False
+        log.info("synced %d app commands to guild %s", len(synced), guild_id)
+        return True
+
+    async def _retry_sync(self, guild_ids: list[int]) -> None:
+        pending = list(guild_ids)
+        for delay in backoff_delays(SYNC_FIRST_DELAY, SYNC_MAX_DELAY):
+            log.info("next try to sync slash commands to %s in %.0f s", ", ".join(map(str, pending)), delay)
+            await self._pause(delay)
+            if self._stop_requested.is_set():
+                return
+            pending = [g for g in pending if not await self._sync_guild(g, first=False)]
+            if not pending:
+                return
 
     async def on_ready(self) -> None:
         if self._verified:

@@ -3,6 +3,9 @@
 It pulls plain values out of the message, asks the core (channel policy, answer engine, cooldowns)
 and performs the one Discord side effect. Each handled message ends with a `support_outcome` event
 (`bot.wait_for("support_outcome")`), which tests and the benchmark use to see silence happen.
+
+A reply Discord refuses (any status, or no connection) ends in one outcome and one log line, and gives
+back what was reserved for it (the member's slot, the entry cooldown): the member can simply ask again.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -30,6 +34,10 @@ log = logging.getLogger(__name__)
 
 # Threads whose opening question is remembered, so a follow-up costs no REST call.
 OPENER_CACHE_SIZE = 1024
+# A send that did not post anything: Discord refused it, or could not be reached (after discord.py's retries).
+SEND_FAILURES = (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError)
+# Plans that took one of the member's slots in plan_reply.
+TAKES_A_SLOT = frozenset({Reply.ANSWER, Reply.SUGGEST, Reply.POINT_TO_EARLIER})
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,9 @@ class SupportOutcome:
     """What the listener did with one message (dispatched as the `support_outcome` event)."""
 
     message_id: int
-    action: str  # ignored | silent | answer | suggest | point to the earlier answer | member rate limit reached
+    # ignored | silent | answer | suggest | point to the earlier answer | member rate limit reached
+    # | offer a private explanation | forbidden | reply refused
+    action: str
     reason: str
     entry_id: str | None = None
     reply_id: int | None = None
@@ -86,22 +96,45 @@ class SupportCog(commands.Cog):
         if not verdict.acts:
             self._done(SupportOutcome(message.id, "ignored", verdict.value))
             return
+        try:
+            self._done(await self._respond(message))
+        except SEND_FAILURES as exc:
+            self._done(self._refused(message, exc))
+
+    async def _respond(self, message: discord.Message) -> SupportOutcome:
         charge = recognise_charge_question(message.content)
         if charge is not None and self.services.ledger is not None:
             # A question about one specific charge: answered from the asker's own ledger, privately.
-            self._done(await self._offer_private_explanation(message, charge))
-            return
+            return await self._offer_private_explanation(message, charge)
         context = await self._thread_opener(message)
         decision = self.services.engine.decide(message.content, context)
         plan = plan_reply(decision, self.services.cooldowns, channel_id=message.channel.id, author_id=message.author.id)
         try:
             reply_id = await self._reply(message, decision, plan)
-        except discord.Forbidden:
-            self._warn_forbidden(message.channel)
-            self._done(SupportOutcome(message.id, "forbidden", "missing permission to reply here", plan.entry_id))
-            return
+        except SEND_FAILURES:
+            if plan.reply in TAKES_A_SLOT:
+                self.services.cooldowns.release_member_slot(message.author.id)
+            raise
         log.debug("message %s: %s (%s)", message.id, plan.reply.value, decision.reason)
-        self._done(SupportOutcome(message.id, plan.reply.value, decision.reason, plan.entry_id, reply_id))
+        return SupportOutcome(message.id, plan.reply.value, decision.reason, plan.entry_id, reply_id)
+
+    def _refused(self, message: discord.Message, error: BaseException) -> SupportOutcome:
+        """Log a reply that was not posted, once, and say so in the outcome."""
+        channel = message.channel
+        text = " ".join(str(error).split())  # one line: discord.py puts each refused field on its own
+        if isinstance(error, discord.HTTPException):
+            why = f"Discord answered {text}"
+        else:
+            why = f"cannot reach Discord ({type(error).__name__}: {text})"
+        if isinstance(error, discord.Forbidden):
+            self._warn_forbidden(channel)
+            return SupportOutcome(message.id, "forbidden", f"missing permission to reply here: {why}")
+        where = f"message {message.id} in channel {getattr(channel, 'name', '?')} ({channel.id})"
+        if isinstance(error, discord.HTTPException) and error.status < 500:
+            log.error("could not reply to %s: %s", where, why)  # the bot sent something Discord won't take
+        else:
+            log.warning("could not reply to %s: %s; the member can ask again", where, why)
+        return SupportOutcome(message.id, "reply refused", why)
 
     async def _reply(self, message: discord.Message, decision: Decision, plan: ReplyPlan) -> int | None:
         """Carry out the plan; return the id of the bot's reply, if it sent one."""
@@ -174,9 +207,13 @@ class SupportCog(commands.Cog):
         cooldowns = self.services.cooldowns
         # Reserve the cooldown before the send: the same question arriving meanwhile is pointed here.
         cooldowns.record_answer(message.channel.id, entry.id, message.jump_url)
-        sent = await message.reply(
-            embed=answer_embed(entry, also), view=feedback_view(entry.id), mention_author=self.mention_asker
-        )
+        try:
+            sent = await message.reply(
+                embed=answer_embed(entry, also), view=feedback_view(entry.id), mention_author=self.mention_asker
+            )
+        except SEND_FAILURES:
+            cooldowns.release_answer(message.channel.id, entry.id, message.jump_url)
+            raise
         cooldowns.record_answer(message.channel.id, entry.id, sent.jump_url)
         post = Post(
             sent.id,
@@ -195,9 +232,13 @@ class SupportCog(commands.Cog):
         view = explain_privately_view(message.author.id, charge.kind, charge.ref)
         if view is None or not self.services.cooldowns.take_member_slot(message.author.id):
             return SupportOutcome(message.id, "silent", f"charge question about {charge.ref}: no offer")
-        sent = await message.reply(
-            explain_privately_text(charge.kind, charge.ref), view=view, mention_author=self.mention_asker
-        )
+        try:
+            sent = await message.reply(
+                explain_privately_text(charge.kind, charge.ref), view=view, mention_author=self.mention_asker
+            )
+        except SEND_FAILURES:
+            self.services.cooldowns.release_member_slot(message.author.id)
+            raise
         reason = f"charge question about {charge.ref}"
         return SupportOutcome(message.id, "offer a private explanation", reason, reply_id=sent.id)
 

@@ -1,6 +1,8 @@
 """Keep the bot from flooding a channel: an entry cooldown per channel and a rate limit per member.
 
-Time comes from an injected clock (seconds, monotonic), so tests move time instead of sleeping.
+A reply is reserved before it is sent (so a question arriving meanwhile sees it) and released when
+Discord refuses it, so a reply that never appeared spends neither the entry cooldown nor the member's
+slot. Time comes from an injected clock (seconds, monotonic), so tests move time instead of sleeping.
 Old records are pruned as new ones arrive, so memory stays bounded by what happened within a window.
 """
 
@@ -56,6 +58,13 @@ class Cooldowns:
         self._answers.pop(key, None)
         self._answers[key] = EarlierAnswer(entry_id, jump_url, self._clock())
 
+    def release_answer(self, channel_id: int, entry_id: str, jump_url: str) -> None:
+        """Forget a reservation whose reply was never posted, unless a newer one has replaced it."""
+        key = (channel_id, entry_id)
+        current = self._answers.get(key)
+        if current is not None and current.jump_url == jump_url:
+            del self._answers[key]
+
     def take_member_slot(self, member_id: int) -> bool:
         """Use one of the member's bot replies; return False when they have used them all."""
         now = self._clock()
@@ -70,6 +79,12 @@ class Cooldowns:
         stamps.append(now)
         self._members.move_to_end(member_id)
         return True
+
+    def release_member_slot(self, member_id: int) -> None:
+        """Give back a slot whose reply was never posted (the latest one: the count is what limits)."""
+        stamps = self._members.get(member_id)
+        if stamps:
+            stamps.pop()
 
     def __len__(self) -> int:
         return len(self._answers) + len(self._members)

@@ -75,3 +75,40 @@ def test_old_records_are_pruned_so_memory_stays_bounded() -> None:
     c.take_member_slot(5000)
     c.earlier_answer(1, "a")
     assert len(c) == 1
+
+
+def test_a_released_member_slot_can_be_taken_again() -> None:
+    clock = Clock()
+    c = make(clock, count=1, per=60)
+    assert c.take_member_slot(7)
+    c.release_member_slot(7)  # the reply it was for was never posted
+    assert c.take_member_slot(7)
+    assert not c.take_member_slot(7)
+    c.release_member_slot(8)  # nothing taken: nothing to give back, no error
+    assert c.take_member_slot(8)
+
+
+def test_releasing_gives_back_one_slot_only() -> None:
+    clock = Clock()
+    c = make(clock, count=2, per=60)
+    assert c.take_member_slot(7) and c.take_member_slot(7)
+    c.release_member_slot(7)
+    assert c.take_member_slot(7)
+    assert not c.take_member_slot(7)
+
+
+def test_a_released_answer_reservation_no_longer_points_back() -> None:
+    c = make(Clock())
+    c.record_answer(1, "a", "question-url")
+    c.release_answer(1, "a", "question-url")
+    assert c.earlier_answer(1, "a") is None
+
+
+def test_releasing_leaves_a_newer_answer_in_place() -> None:
+    # Two askers raced: the second reservation (or the posted answer) is not undone by the first's failure.
+    c = make(Clock())
+    c.record_answer(1, "a", "first-question-url")
+    c.record_answer(1, "a", "answer-url")
+    c.release_answer(1, "a", "first-question-url")
+    earlier = c.earlier_answer(1, "a")
+    assert earlier is not None and earlier.jump_url == "answer-url"

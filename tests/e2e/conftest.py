@@ -138,6 +138,35 @@ def write_config(world: World, tmp_path: Path, **discord_overrides: Any) -> Path
     return path
 
 
+class Pauses:
+    """Stands in for the bot's waits between retries: records each delay asked for, and returns at once,
+    or, with hold=True, when the test calls release(). `on_pause(n)` runs before the n-th wait returns."""
+
+    def __init__(self, *, hold: bool = False, on_pause: Callable[[int], Awaitable[None]] | None = None) -> None:
+        self.delays: list[float] = []
+        self.hold = hold
+        self.on_pause = on_pause
+        self._released = asyncio.Semaphore(0)
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        async with self._changed:
+            self._changed.notify_all()
+        if self.on_pause is not None:
+            await self.on_pause(len(self.delays))
+        if self.hold:
+            await self._released.acquire()
+
+    def release(self) -> None:
+        self._released.release()
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until the bot has asked to wait `count` times."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.delays) >= count), timeout)
+
+
 @dataclass
 class RunningBot:
     bot: SupportBot
@@ -159,7 +188,9 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
     running: list[RunningBot] = []
     saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
 
-    async def start(*, wait_ready: bool = True, meaning: bool = True, **discord_overrides: Any) -> RunningBot:
+    async def start(
+        *, wait_ready: bool = True, meaning: bool = True, pause: Pauses | None = None, **discord_overrides: Any
+    ) -> RunningBot:
         config = write_config(world, tmp_path, **discord_overrides)
         if not meaning:  # the lexical matcher alone, as when the model files are missing
             raw = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -167,7 +198,7 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
             config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         settings = load_settings(config)
         services = build_services(settings)
-        bot = SupportBot(services)
+        bot = SupportBot(services) if pause is None else SupportBot(services, pause=pause)
         task = asyncio.create_task(bot.start("fake-token-for-tests"))
         handle = RunningBot(bot, services, task)
         running.append(handle)

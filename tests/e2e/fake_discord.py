@@ -20,10 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import web
 
 from tests.e2e import payloads as P
 from tests.e2e.fake_events import EventsMixin, FakeUpload
+from tests.e2e.fake_faults import Fault, FaultsMixin
+from tests.e2e.fake_gateway import GatewayMixin
 from tests.e2e.fake_routes import route
 
 __all__ = ["FakeDiscord", "FakeInteraction", "FakeUpload", "RecordedRequest", "UploadedFile"]
@@ -80,12 +82,13 @@ class FakeInteraction:
         return self.callback.json.get("data") or {}
 
 
-class FakeDiscord(EventsMixin):
+class FakeDiscord(EventsMixin, FaultsMixin, GatewayMixin):
     """The fake server. Build the world, `await start()`, point the bot at `api_base`/`gateway_url`."""
 
     def __init__(self, *, refuse_privileged_intents: bool = False, heartbeat_interval_ms: int = 41250) -> None:
-        self.refuse_privileged_intents = refuse_privileged_intents
-        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.init_gateway(
+            refuse_privileged_intents=refuse_privileged_intents, heartbeat_interval_ms=heartbeat_interval_ms
+        )
         self.application_id = P.snowflake()
         self.bot_user = P.user(P.snowflake(), "ConnectsBot", bot=True)
         self.bot_user_id = int(self.bot_user["id"])
@@ -97,16 +100,11 @@ class FakeDiscord(EventsMixin):
         # Channels where the bot lacks Send Messages: posting there answers 403 Missing Permissions.
         self.forbidden_channels: set[int] = set()
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
-        self.identify: dict[str, Any] | None = None
-        self.heartbeats = 0
-        self.connected = asyncio.Event()
+        self.faults: list[Fault] = []
         self._guilds: dict[int, dict[str, Any]] = {}
         self._users: dict[int, dict[str, Any]] = {}
         self._member_roles: dict[tuple[int, int], list[int]] = {}
         self._channel_guild: dict[int, int] = {}
-        self._ws: web.WebSocketResponse | None = None
-        self._ws_lock = asyncio.Lock()
-        self._seq = 0
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -190,14 +188,15 @@ class FakeDiscord(EventsMixin):
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1 (on `port`, or a free one)."""
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.router.add_get("/", self._gateway)
         app.router.add_get("/attachments/{aid}/{name}", self._attachment)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -210,65 +209,6 @@ class FakeDiscord(EventsMixin):
     async def _attachment(self, request: web.Request) -> web.Response:
         data = self.uploads.get(int(request.match_info["aid"]))
         return web.Response(status=404) if data is None else web.Response(body=data)
-
-    # --- gateway -----------------------------------------------------------------------------
-
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=0)
-        await ws.prepare(request)
-        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}))
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            frame = json.loads(msg.data)
-            op = frame.get("op")
-            if op == 1:
-                self.heartbeats += 1
-                await ws.send_str(json.dumps({"op": 11}))
-                async with self._changed:
-                    self._changed.notify_all()
-            elif op == 2:
-                self.identify = frame["d"]
-                if self.refuse_privileged_intents and frame["d"].get("intents", 0) & P.PRIVILEGED_INTENTS:
-                    await ws.close(code=4014, message=b"Disallowed intent(s).")
-                    break
-                self._ws = ws
-                await self._send_ready()
-                self.connected.set()
-        return ws
-
-    async def _send_ready(self) -> None:
-        await self.dispatch("READY", P.ready(self.bot_user, list(self._guilds), self.application_id, self.gateway_url))
-        for gid, g in self._guilds.items():
-            await self.dispatch(
-                "GUILD_CREATE",
-                P.guild(
-                    gid,
-                    g["name"],
-                    channels=g["channels"],
-                    threads=g["threads"],
-                    roles=g["roles"],
-                    members=g["members"],
-                    owner_id=int(self.owner["id"]),
-                ),
-            )
-
-    async def dispatch(self, event: str, data: dict[str, Any]) -> float:
-        """Send one gateway event; return time.perf_counter() just after it left the fake."""
-        if self._ws is None or self._ws.closed:
-            raise ConnectionError("the bot is not connected to the fake gateway")
-        async with self._ws_lock:
-            self._seq += 1
-            await self._ws.send_str(json.dumps({"op": 0, "s": self._seq, "t": event, "d": data}))
-            return time.perf_counter()
-
-    async def close_gateway(self, code: int = WSCloseCode.OK) -> None:
-        if self._ws is not None:
-            await self._ws.close(code=code)
-
-    @property
-    def intents(self) -> int:
-        return 0 if self.identify is None else int(self.identify.get("intents", 0))
 
     # --- REST --------------------------------------------------------------------------------
 
@@ -285,10 +225,9 @@ class FakeDiscord(EventsMixin):
             request.headers.get("Authorization"),
         )
         self.requests.append(rec)
-        status, reply = self._route(rec)
+        status, reply = self.injected_fault(rec) or self._route(rec)
         rec.response = reply
-        async with self._changed:
-            self._changed.notify_all()
+        await self.notify_changed()
         if status == 204:
             return web.Response(status=204)
         return web.Response(
@@ -299,6 +238,10 @@ class FakeDiscord(EventsMixin):
         return route(self, rec)
 
     # --- waiting for what the bot did --------------------------------------------------------
+
+    async def notify_changed(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     async def wait_for_request(
         self,

@@ -28,6 +28,9 @@ AUTOCOMPLETE_RESULT, MODAL = 8, 9
 _counter = itertools.count(1)
 
 
+SESSION_ID = "fake-session"
+
+
 def snowflake() -> int:
     """Return a fresh, time-ordered Discord id."""
     ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
@@ -174,7 +177,7 @@ def ready(bot_user: dict[str, Any], guild_ids: list[int], application_id: int, r
         "v": 10,
         "user": bot_user,
         "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
-        "session_id": "fake-session",
+        "session_id": SESSION_ID,
         "resume_gateway_url": resume_url,
         "application": {"id": str(application_id), "flags": 0},
         "private_channels": [],

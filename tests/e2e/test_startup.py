@@ -101,6 +101,34 @@ async def test_cli_run_answers_then_stops_cleanly_on_sigterm(world: World, tmp_p
     assert post is not None and post.entry_id == "proposal-cost" and post.question == question
 
 
+async def read_until(stream: asyncio.StreamReader | None, text: str) -> list[str]:
+    """Read lines until one contains text (or the stream ends); return the lines read."""
+    assert stream is not None
+    lines: list[str] = []
+    while line := (await stream.readline()).decode():
+        lines.append(line)
+        if text in line:
+            break
+    return lines
+
+
+async def test_cli_run_with_discord_unreachable_says_so_in_one_line_and_stops_on_sigterm(
+    world: World, tmp_path: Path
+) -> None:
+    config = write_config(world, tmp_path)
+    await world.fake.stop()  # nothing listens at the configured address
+    proc = await run_cli(config, SECRET)
+    try:
+        first = await asyncio.wait_for(read_until(proc.stderr, "reach Discord"), 30)
+    finally:
+        proc.send_signal(signal.SIGTERM)  # while it waits to try again
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    text = "".join(first) + err.decode()
+    assert proc.returncode == 0, text
+    assert text.count("reach Discord") == 1 and "retrying in 1 s" in text
+    assert "Traceback" not in text and SECRET not in text + out.decode()
+
+
 async def test_cli_run_reports_the_intent_switch_in_one_line(world: World, tmp_path: Path) -> None:
     world.fake.refuse_privileged_intents = True
     proc = await run_cli(write_config(world, tmp_path), SECRET)
