@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.config import DEFAULT_CONFIG_PATH, load_settings
+from bot.config import load_settings
 from bot.core.answers import AnswerEngine
 from bot.core.errors import ConfigError
 from bot.core.feedback import UnansweredItem
@@ -17,6 +17,7 @@ from bot.core.knowledge import load_knowledge
 from bot.core.question_groups import LexicalVectoriser, cluster, group_unanswered
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "knowledge" / "examples"
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 TOPICS = ("transfers-not-possible", "availability-badge", "taxes-vat")
 
 
@@ -24,13 +25,13 @@ TOPICS = ("transfers-not-possible", "availability-badge", "taxes-vat")
 def engine() -> AnswerEngine:
     # The lexical grouping and ranking (what serves when the meaning model is off); the embedding
     # grouping is tested beside the meaning model (tests/core/answers/test_meaning.py).
-    settings = load_settings(DEFAULT_CONFIG_PATH)
+    settings = load_settings(REPO_CONFIG)
     return AnswerEngine(load_knowledge(settings.knowledge.path), settings.matcher)
 
 
 @pytest.fixture(scope="module")
 def threshold() -> float:
-    return load_settings(DEFAULT_CONFIG_PATH).feedback.group_similarity
+    return load_settings(REPO_CONFIG).feedback.group_similarity
 
 
 def labelled(topics: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -162,7 +163,7 @@ def test_lexical_vectors_give_cosines_and_share_typos_and_synonyms():
 
 
 def test_group_similarity_is_a_validated_config_key(tmp_path):
-    assert load_settings(DEFAULT_CONFIG_PATH).feedback.group_similarity == pytest.approx(0.30)
+    assert load_settings(REPO_CONFIG).feedback.group_similarity == pytest.approx(0.30)
     path = tmp_path / "config.yaml"
     path.write_text("feedback: {group_similarity: 1.5}\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
