@@ -57,8 +57,11 @@ def run_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXAMPLES_DIR = "examples"
+
+
 def copy_defaults(target: Path) -> tuple[int, int]:
-    """Copy the packaged config and knowledge base into target; return (entries, rules).
+    """Copy the packaged config, knowledge base and examples into target; return (entries, rules).
 
     Both are staged in a temporary folder inside target and moved into place only once the copied
     knowledge base has loaded, so a failure leaves no half-written files.
@@ -72,6 +75,10 @@ def copy_defaults(target: Path) -> tuple[int, int]:
         shutil.copyfile(source / RULES_FILE, knowledge / RULES_FILE)
         for path in sorted((source / ENTRIES_DIR).glob("*.yaml")):
             shutil.copyfile(path, knowledge / ENTRIES_DIR / path.name)
+        # The labelled examples the meaning model learns from: the community's to extend too.
+        (knowledge / EXAMPLES_DIR).mkdir()
+        for path in sorted((source / EXAMPLES_DIR).glob("*.yaml")):
+            shutil.copyfile(path, knowledge / EXAMPLES_DIR / path.name)
         shutil.copyfile(PACKAGED_CONFIG_PATH, staging / CONFIG_NAME)
         kb = load_knowledge(knowledge)  # the copy must be a valid knowledge base before it is handed over
         os.replace(knowledge, target / KNOWLEDGE_NAME)
