@@ -17,6 +17,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from tests.shared_cache import seed_embedding_cache
+
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "How do I use my agency's connects instead of mine?"
 NOT_SHIPPED = (".git", ".venv", "data", "build", "*.egg-info", "__pycache__", ".ruff_cache", ".pytest_cache")
@@ -51,6 +53,7 @@ def test_pip_install_then_the_bot_runs_from_any_folder(tmp_path):
     assert Path(where.stdout.strip()).is_relative_to(site), where  # the installed copy, not the checkout
 
     # The README's first command, from a folder with no config.yaml: the packaged default answers.
+    seed_embedding_cache(xdg / "connects-bot" / "data")
     out = bot("ask", "--json", QUESTION)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["entry"] == "agency-vs-freelancer-balance"
@@ -70,6 +73,7 @@ def test_pip_install_then_the_bot_runs_from_any_folder(tmp_path):
 
     # A community's own files: init, then commands run in that folder use them.
     assert bot("init", "community").returncode == 0
+    seed_embedding_cache(elsewhere / "community" / "data")
     out = bot("kb", "check", cwd=elsewhere / "community")
     assert out.stdout == f"{elsewhere / 'community' / 'knowledge'}: ok, 22 entries, 8 rules\n", out.stderr
     out = bot("kb", "eval", "--folds", "0", cwd=elsewhere / "community")  # its own examples, copied by init

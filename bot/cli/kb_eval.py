@@ -34,7 +34,7 @@ def run_eval(args: argparse.Namespace) -> int:
     sets = _labelled_sets(settings.embedding.examples_path)
     meaning = engine.meaning
     print(f"engine: {'meaning model (' + meaning.encoder.name + ') + lexical' if meaning else 'lexical matcher only'}")
-    print("held-in (the head in service trained on these examples):")
+    print("held-in (the head in service trained on these examples):" if meaning else "labelled examples:")
     for name, items in sets.items():
         _print(name, tally(items, engine.decide), args.summary)
     if meaning is not None and args.folds > 1:

@@ -10,6 +10,7 @@ import pytest
 from bot.cli import main
 from bot.cli.common import CONFIG_VARIABLE, find_config
 from bot.config import PACKAGED_CONFIG_PATH, PACKAGED_DEFAULTS, load_settings
+from tests.shared_cache import seed_embedding_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "How do I use my agency's connects instead of mine?"
@@ -60,6 +61,7 @@ def test_the_packaged_default_reads_its_knowledge_in_place_and_writes_to_the_use
 
 
 def test_from_any_folder_ask_answers_and_the_ledger_goes_to_the_user_data_dir(elsewhere, tmp_path, capsys):
+    seed_embedding_cache(tmp_path / "xdg" / "connects-bot" / "data")
     code, out, _ = run(capsys, "ask", "--json", QUESTION)
     assert code == 0 and json.loads(out)["entry"] == "agency-vs-freelancer-balance"
     code, out, _ = run(capsys, "ledger", "history", "fl-ben", "--json")

@@ -10,6 +10,7 @@ import pytest
 from bot.cli import main
 from bot.cli.common import CONFIG_VARIABLE
 from bot.config import PACKAGED_CONFIG_PATH, PACKAGED_DEFAULTS, load_settings
+from tests.shared_cache import seed_embedding_cache
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,7 @@ def test_init_writes_the_packaged_defaults_and_commands_there_use_them(tmp_path,
     assert tree(community / "knowledge") == tree(PACKAGED_DEFAULTS / "knowledge")
     assert sorted(p.name for p in community.iterdir()) == ["config.yaml", "knowledge"]  # no staging left behind
 
+    seed_embedding_cache(community / "data")
     monkeypatch.chdir(community)
     settings = load_settings(Path("config.yaml"))
     assert settings.knowledge.path == community / "knowledge"
