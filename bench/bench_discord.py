@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import os
@@ -46,7 +47,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_settings  # noqa: E402
+from bot.config import Settings, load_settings  # noqa: E402
 from bot.core.answers import AnswerEngine  # noqa: E402
 from bot.core.channel_policy import Reply, plan_reply  # noqa: E402
 from bot.core.cooldowns import Cooldowns  # noqa: E402
@@ -88,6 +89,8 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
+# The bot's embedding: section, set in main() (the bot runs in its own process from a written config).
+EMBEDDING: dict[str, Any] = {}
 CHATTER_KINDS = {"greeting", "thanks", "chatter", "help-no-content"}
 
 
@@ -107,13 +110,21 @@ def load_mix(count: int, seed: int) -> list[str]:
     return texts
 
 
+def embedding_section(settings: Settings) -> dict[str, Any]:
+    """config.yaml's embedding: section with absolute paths (the bot's config lives in a temp folder)."""
+    e = settings.embedding
+    section = {f.name: getattr(e, f.name) for f in dataclasses.fields(e)}
+    return {k: str(v) if isinstance(v, Path) else v for k, v in section.items()}
+
+
 def write_config(fake: FakeDiscord, guild_id: int, channel_id: int, tmp: Path) -> Path:
-    # The bot must decide as the driver's engine does (config.yaml's matcher), or the replies the driver
-    # waits for are not the ones the bot sends.
+    # The bot must decide as the driver's engine does (config.yaml's matcher and meaning model, or the
+    # lexical matcher alone with --lexical), or the replies the driver waits for are not the ones it sends.
     matcher = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8")).get("matcher") or {}
     config = {
         "log_level": "WARNING",
         "matcher": matcher,
+        "embedding": EMBEDDING,
         "knowledge": {"path": str(ROOT / "knowledge"), "watch_interval_seconds": 0},
         "feedback": {"path": str(tmp / "feedback.sqlite3")},
         "ledger": {"path": str(tmp / "ledger.sqlite3")},
@@ -351,6 +362,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10000)
     parser.add_argument("--burst", type=int, default=1000, help="messages per burst in phase 1 (0: all at once)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--lexical", action="store_true", help="bot and driver without the meaning model")
     parser.add_argument("--bots", nargs="+", choices=("noop", "support"), default=["noop", "support"])
     parser.add_argument("--profile", metavar="PATH", help="run the support bot under cProfile, stats to PATH")
     parser.add_argument("--noop-bot", nargs=2, metavar=("CONFIG", "ANSWERABLE"), help=argparse.SUPPRESS)
@@ -362,7 +374,11 @@ def main() -> None:
     # The fake runs in this process: keep its collector from pausing it (and so the timings) mid-phase.
     gc.set_threshold(20_000, 20, 100)
     settings = load_settings(ROOT / "config.yaml")
+    if args.lexical:
+        settings = dataclasses.replace(settings, embedding=dataclasses.replace(settings.embedding, enabled=False))
+    EMBEDDING.update(embedding_section(settings))
     engine = AnswerEngine.from_settings(settings)
+    print(f"engine: {'meaning model + lexical' if engine.meaning else 'lexical matcher alone'}")
     texts = load_mix(args.messages, args.seed)
     paced = load_mix(args.paced, args.seed + 1)
     print(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,13 @@ from bot.core.meaning import load_meaning  # noqa: E402
 from bot.core.semantic import SemanticIndex, train_head  # noqa: E402
 
 SEED_QUESTION = "How do I use my agency's connects instead of mine?"
+# `python -m bot ARGS`, then the process's own peak RSS in MB on a last line: VmHWM, the high-water mark
+# of this program's memory (ru_maxrss would also count the parent's pages from before exec, on Linux).
+CHILD = (
+    "import re, sys; from bot.cli import main; code = main(sys.argv[1:]); "
+    "status = open('/proc/self/status').read(); "
+    "print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024); sys.exit(code)"
+)
 
 
 def timed(fn, *args):
@@ -105,14 +111,12 @@ def cold_processes(settings, runs: int) -> None:
         lexical_config = Path(tmp) / "lexical.yaml"
         lexical_config.write_text(yaml.safe_dump(config), encoding="utf-8")
         print(f"a cold process, `python -m bot ask` (median of {runs}; warm embedding cache):")
-        # Lexical first: ru_maxrss of children only ever grows, so each figure is that engine's own peak.
         for name, path in (("lexical matcher", lexical_config), ("meaning model", settings.source)):
             walls, peaks = [], []
             for _ in range(runs):
-                before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
                 start = time.perf_counter()
                 out = subprocess.run(
-                    [sys.executable, "-m", "bot", "ask", "--config", str(path), "--json", SEED_QUESTION],
+                    [sys.executable, "-c", CHILD, "ask", "--config", str(path), "--json", SEED_QUESTION],
                     cwd=ROOT,
                     capture_output=True,
                     text=True,
@@ -120,8 +124,9 @@ def cold_processes(settings, runs: int) -> None:
                     check=True,
                 )
                 walls.append(time.perf_counter() - start)
-                peaks.append(max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)
-                assert "agency-vs-freelancer-balance" in out.stdout, out.stdout
+                answer, peak = out.stdout.strip().splitlines()
+                peaks.append(float(peak))
+                assert "agency-vs-freelancer-balance" in answer, out.stdout
             print(f"  {name:<16} wall {statistics.median(walls):5.2f} s   peak RSS {max(peaks):5.0f} MB")
 
 

@@ -26,6 +26,10 @@ from bot.core.matcher import MAX_SENTENCES, MIN_WORDS, Candidate, Decision, Matc
 from bot.core.semantic import Analysis, SemanticIndex
 
 
+# A post asking more than this many questions is rare; embedding each costs a few milliseconds.
+MAX_QUESTIONS_PER_POST = 4
+
+
 @dataclass(frozen=True)
 class Scored:
     """A message's embedding analysis plus the confidence in its best entry."""
@@ -123,7 +127,9 @@ class MeaningRanker:
 
     def _second_topic(self, text: str, main: str) -> tuple[str, ...]:
         """An entry that another sentence of the post asks about, confidently enough to offer it."""
-        parts = [p for p in textmod.sentences(text)[:MAX_SENTENCES] if not self._is_chatter(textmod.words(p))]
+        # Only sentences shaped like questions can ask a second thing; back-story is not embedded again.
+        questions = [p for p in textmod.sentences(text)[:MAX_SENTENCES] if textmod.looks_like_question(p)]
+        parts = [p for p in questions if not self._is_chatter(textmod.words(p))][:MAX_QUESTIONS_PER_POST]
         if len(parts) < 2:
             return ()
         vectors = self._encoder.encode(parts)
