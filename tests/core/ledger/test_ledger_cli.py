@@ -124,7 +124,8 @@ def test_import_into_a_new_ledger_then_audit(capsys, tmp_path):
     code, out, _ = run(capsys, "ledger", "history", "fl-b", "--json", "--config", str(config))
     assert json.loads(out)["balances"] == {"fl-b": 5, "ag-x": 0}
     code, out, _ = run(capsys, "ledger", "audit", "--json", "--config", str(config))
-    (record,) = json.loads(out)["records"]
+    this_reading, record = json.loads(out)["records"]
+    assert (this_reading["what"], this_reading["subject"]) == ("audit", "*")
     assert record["viewer"].startswith("cli:") and record["subject"] == "fl-b" and record["allowed"] is True
 
 
