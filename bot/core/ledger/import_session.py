@@ -24,9 +24,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.core.errors import LedgerError
+from bot.core.ledger.connection import LedgerBusy, is_locked
 from bot.core.ledger.demo import demo_entry_keys, demo_profile_ids
 from bot.core.ledger.models import Membership, Profile
-from bot.core.ledger.store import DEMO_ORIGIN, ENTRY_INDEXES, LedgerBusy, LedgerError, LedgerStore, is_locked
+from bot.core.ledger.store import DEMO_ORIGIN, ENTRY_INDEXES, LedgerStore
 
 ENTRY_INSERT = (
     "INSERT INTO main.entries (seq, id, profile, occurred_at, ts, kind, connects, job, actor, note, balance_after) "

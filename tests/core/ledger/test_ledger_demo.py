@@ -8,7 +8,8 @@ from ledger_sample import PROFILES, REPO, write_entries
 
 from bot.cli import main
 from bot.core.ledger import open_ledger
-from bot.core.ledger.store import LedgerStore, audit_path
+from bot.core.ledger.audit import audit_path
+from bot.core.ledger.store import LedgerStore
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
