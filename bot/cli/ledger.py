@@ -152,9 +152,10 @@ def run_import(args: argparse.Namespace) -> int:
             progress=progress,
             replace_demo=args.replace_demo,
         )
+    phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases)
     print(
         f"imported {result.profiles} profile(s) and {result.entries} entries into {settings.ledger.path} "
-        f"in {result.seconds:.2f}s"
+        f"in {result.seconds:.2f}s ({phases})"
     )
     return EXIT_OK
 
