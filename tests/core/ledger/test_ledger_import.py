@@ -301,7 +301,14 @@ def test_a_v2_ledger_gets_the_smaller_v3_indexes(demo):
 def test_an_import_says_where_its_time_went(empty, profiles_file, tmp_path):
     entries = write_entries(tmp_path / "e.csv", ["t-1,fl-a,2026-01-01T10:00:00+00:00,bonus,5,,,"])
     result = import_ledger(empty, profiles_path=profiles_file, entries_path=entries)
-    assert [name for name, _ in result.phases] == ["profiles", "rows", "indexes", "balances", "commit"]
+    assert [name for name, _ in result.phases] == [
+        "profiles",
+        "rows read and checked",
+        "rows written",
+        "indexes",
+        "balances",
+        "commit",
+    ]
     assert all(seconds >= 0 for _, seconds in result.phases)
     assert sum(seconds for _, seconds in result.phases) <= result.seconds
     only_profiles = import_ledger(empty, profiles_path=profiles_file)
