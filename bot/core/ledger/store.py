@@ -68,22 +68,13 @@ CREATE TABLE entries (
     note TEXT NOT NULL DEFAULT '',
     balance_after INTEGER NOT NULL
 );
-CREATE TABLE access_log (
-    seq INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    viewer TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    what TEXT NOT NULL,
-    allowed INTEGER NOT NULL,
-    reason TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX access_log_subject ON access_log(subject, seq);
 """
 
-# v2: the access log moves to its own file (see the module docstring); `ledger_meta` records facts about
-# the ledger as a whole, such as `origin = demo` for a ledger seeded from the bundled demo files.
+# v2: the access log (a table of v1 ledgers, not listed above since no ledger is created at v1 any more)
+# moves to its own file (see audit); `ledger_meta` records facts about the ledger as a whole, such as
+# `origin = demo` for a ledger seeded from the bundled demo files.
 _SCHEMA_V2 = """
-DROP TABLE access_log;
+DROP TABLE IF EXISTS access_log;
 CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 
@@ -163,8 +154,9 @@ class LedgerStore:
                 for statement in [*_SCHEMA_V1.split(";"), *ENTRY_INDEXES.values()]:
                     if statement.strip():
                         self._conn.execute(statement)
-            if version < 2:
+            if version == 1:
                 self._move_access_log()
+            if version < 2:
                 for statement in _SCHEMA_V2.split(";"):
                     if statement.strip():
                         self._conn.execute(statement)
