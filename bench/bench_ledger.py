@@ -5,10 +5,16 @@
 Generates the files in the import format in a temp dir, imports them through the real CLI in a child
 process (so its peak RSS is the import's alone), and reports import time, rows/s, peak memory, database
 size, and p50/p95 of `history` (newest 50 with balances, both sections, access check and log write) and
-`explain` (an entry with its rules, FAQ links and log write) for random members. Naive baselines run in
-the same process on the same database, so the figures compare on a noisy machine: the history query
-with its index disabled, and balances recomputed by a Python running sum instead of `balance_after`.
-Targets (2 cores): import <= 20 s, peak memory <= 200 MB, history and explain p95 <= 5 ms.
+`explain` (an entry with its rules, FAQ links and log write) for random members.
+
+The import is judged against a floor measured in the same run, because this shared 2-core machine is
+noisy: a child process loading the same CSV the simplest way a Python program can (csv.reader into
+executemany into one table, one index on id, no checks), run before and after the import; the faster
+of the two is the floor. Both are also given in CPU time (user + system of the child), which other
+work on the machine disturbs less than wall time. The import's own line says where its time went.
+Naive query baselines run in the same process on the same database: the history
+query with its index disabled, and balances recomputed by a Python running sum instead of `balance_after`.
+Targets: import <= 2.0x the floor, peak memory <= 200 MB, history and explain p95 <= 5 ms.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import csv
 import datetime as dt
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -109,8 +116,13 @@ def generate(folder: Path, n_profiles: int, n_entries: int, seed: int = 7) -> tu
     return profiles_path, entries_path, freelancers
 
 
-def import_in_child(config: Path, profiles: Path, entries: Path) -> tuple[float, float, str]:
-    """Run the real CLI import in a child; return (seconds, peak RSS in MB, its output)."""
+def cpu_seconds(usage: resource.struct_rusage) -> float:
+    """CPU time (user + system) a child used: steadier than wall time when others share the machine."""
+    return usage.ru_utime + usage.ru_stime
+
+
+def import_in_child(config: Path, profiles: Path, entries: Path) -> tuple[float, float, float, str]:
+    """Run the real CLI import in a child; return (seconds, CPU seconds, peak RSS in MB, its output)."""
     cmd = [sys.executable, "-m", "bot", "ledger", "import", "--profiles", str(profiles), "--entries", str(entries)]
     started = time.perf_counter()
     proc = subprocess.Popen([*cmd, "--config", str(config)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -119,7 +131,34 @@ def import_in_child(config: Path, profiles: Path, entries: Path) -> tuple[float,
     out = (proc.stdout.read() + proc.stderr.read()).decode() if proc.stdout and proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"import failed:\n{out}")
-    return seconds, usage.ru_maxrss / 1024, out.strip()
+    return seconds, cpu_seconds(usage), usage.ru_maxrss / 1024, out.strip()
+
+
+FLOOR_CODE = """
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[2])
+conn.execute("CREATE TABLE entries (id, profile, occurred_at, kind, connects, job, actor, note)")
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    rows = csv.reader(f)
+    next(rows)
+    conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+conn.execute("CREATE INDEX entries_id ON entries(id)")
+conn.commit()
+conn.close()
+"""
+
+
+def floor_in_child(entries: Path, folder: Path) -> tuple[float, float, float]:
+    """Load the CSV the simplest way in a child; return (seconds, CPU seconds, peak RSS in MB)."""
+    db = folder / "floor.sqlite3"
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", FLOOR_CODE, str(entries), str(db)])
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("floor load failed")
+    db.unlink()
+    return seconds, cpu_seconds(usage), usage.ru_maxrss / 1024
 
 
 def percentiles(samples_ns: list[int]) -> str:
@@ -162,11 +201,21 @@ def main() -> int:
     db = folder / "ledger.sqlite3"
     config = folder / "config.yaml"
     config.write_text(f"ledger:\n  path: {db}\nknowledge:\n  path: {REPO / 'knowledge'}\n", encoding="utf-8")
-    seconds, peak_mb, out = import_in_child(config, profiles, entries)
+    floor_before, floor_cpu_before, floor_mb = floor_in_child(entries, folder)
+    seconds, cpu, peak_mb, out = import_in_child(config, profiles, entries)
+    floor_after, floor_cpu_after, _ = floor_in_child(entries, folder)
+    floor = min(floor_before, floor_after)
+    floor_cpu = min(floor_cpu_before, floor_cpu_after)
+    ratio = seconds / floor
     size_mb = sum(p.stat().st_size for p in folder.glob("ledger.sqlite3*")) / 1e6
     print(
-        f"\nimport:   {seconds:6.2f} s   {args.entries / seconds:,.0f} rows/s   peak RSS {peak_mb:6.1f} MB   "
-        f"db {size_mb:.1f} MB\n          ({out})"
+        f"\nimport:   {seconds:6.2f} s   CPU {cpu:5.2f} s   {args.entries / seconds:,.0f} rows/s   "
+        f"peak RSS {peak_mb:6.1f} MB   db {size_mb:.1f} MB\n          ({out})"
+    )
+    print(
+        f"floor:    {floor:6.2f} s   CPU {floor_cpu:5.2f} s   (csv.reader -> executemany, one index; before "
+        f"{floor_before:.2f} s, after {floor_after:.2f} s, peak RSS {floor_mb:.1f} MB)\n"
+        f"ratio:    {ratio:6.2f}x the floor (wall), {cpu / floor_cpu:.2f}x (CPU)"
     )
 
     rng = random.Random(11)
@@ -221,7 +270,7 @@ def main() -> int:
     store.close()
 
     checks = [
-        ("import <= 20 s", seconds <= 20),
+        ("import <= 2.0x floor", ratio <= 2.0),
         ("peak memory <= 200 MB", peak_mb <= 200),
         ("history p95 <= 5 ms", p95_ms(history) <= 5),
         ("explain p95 <= 5 ms", p95_ms(explain) <= 5),

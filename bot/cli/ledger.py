@@ -1,4 +1,4 @@
-"""`python -m bot ledger import|history|explain|audit`: the Connects ledger from the command line.
+"""`python -m bot ledger import|reset|history|explain|audit`: the Connects ledger from the command line.
 
 The operator running the CLI is trusted like a community manager and is recorded in the access log as
 "cli:<os user>". `--json` output shapes are a contract (see the issue): extra keys may be added, never
@@ -20,7 +20,7 @@ from bot.core.errors import KnowledgeError, LedgerError
 from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.core.ledger import open_ledger
 from bot.core.ledger.access import Viewer
-from bot.core.ledger.importer import import_ledger
+from bot.core.ledger.importer import import_ledger, reset_demo
 from bot.core.ledger.models import History, parse_since
 from bot.core.ledger.service import LedgerService
 from bot.core.ledger.store import LedgerStore
@@ -36,8 +36,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="import PROFILES.yaml and/or ENTRIES.csv (all or nothing)")
     p.add_argument("--profiles", metavar="PROFILES.yaml", type=Path, help="profiles and agency memberships")
     p.add_argument("--entries", metavar="ENTRIES.csv", type=Path, help="ledger entries")
+    p.add_argument(
+        "--replace-demo",
+        action="store_true",
+        help="the ledger holds the bundled demo: remove its people in the same all-or-nothing import",
+    )
     add_config_option(p)
     p.set_defaults(handler=run_import)
+
+    p = sub.add_parser("reset", help="remove the bundled demo people from a demo ledger (never imported data)")
+    add_config_option(p)
+    p.set_defaults(handler=run_reset)
 
     p = sub.add_parser("history", help="a profile's entries and balances (agency and freelancer kept apart)")
     p.add_argument("who", metavar="WHO", help="a profile id or a linked Discord user id")
@@ -136,11 +145,30 @@ def run_import(args: argparse.Namespace) -> int:
             pass  # the importer reports the unreadable file
     # An import fills the ledger it names: a missing file becomes an empty ledger, not the demo one.
     with LedgerStore(settings.ledger.path) as store:
-        result = import_ledger(store, profiles_path=args.profiles, entries_path=args.entries, progress=progress)
+        result = import_ledger(
+            store,
+            profiles_path=args.profiles,
+            entries_path=args.entries,
+            progress=progress,
+            replace_demo=args.replace_demo,
+        )
+    phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases)
     print(
         f"imported {result.profiles} profile(s) and {result.entries} entries into {settings.ledger.path} "
-        f"in {result.seconds:.2f}s"
+        f"in {result.seconds:.2f}s ({phases})"
     )
+    return EXIT_OK
+
+
+def run_reset(args: argparse.Namespace) -> int:
+    """Empty a ledger created from the bundled demo, so real data can be imported into it."""
+    settings = settings_from(args)
+    path = Path(settings.ledger.path)
+    if not path.exists():
+        raise LedgerError(f"{path}: no ledger here; `ledger import` creates an empty one")
+    with LedgerStore(path) as store:
+        reset_demo(store)
+    print(f"removed the demo people from {path}; the access log is kept")
     return EXIT_OK
 
 

@@ -25,7 +25,6 @@ from bot.core.encoder import SentenceEncoder
 from bot.core.matcher import MAX_SENTENCES, MIN_WORDS, Candidate, Decision, Matcher
 from bot.core.semantic import Analysis, SemanticIndex
 
-
 # A post asking more than this many questions is rare; embedding each costs a few milliseconds.
 MAX_QUESTIONS_PER_POST = 4
 

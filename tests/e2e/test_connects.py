@@ -304,6 +304,10 @@ async def test_the_audit_trail_shows_every_lookup_refused_ones_included(ledger: 
     (embed,) = ix.callback_data["embeds"]
     assert ix.callback_data["flags"] & EPHEMERAL
     lines = embed["description"].splitlines()
+    reading, *older = ledger.access_log()  # reading the log is recorded too, before the records are read
+    assert (reading.viewer, reading.subject, reading.what) == (f"discord:{ledger.manager}", "*", "audit")
+    assert older == records
+    records = [reading, *records]
     assert len(lines) == len(records)
     for line, record in zip(lines, records, strict=True):  # newest first
         assert f"{record.viewer} → `{record.subject}`: {record.what}" in line
@@ -314,7 +318,7 @@ async def test_the_audit_trail_shows_every_lookup_refused_ones_included(ledger: 
     only_bob = await ledger.send("connects audit", {"member": world.bob}, user=ledger.manager)
     (embed,) = only_bob.callback_data["embeds"]
     assert all(f"`{OTHER_MEMBER}`" in line for line in embed["description"].splitlines())
-    assert len(embed["description"].splitlines()) == 2
+    assert len(embed["description"].splitlines()) == 3  # bob's two lookups, and this reading of them
 
     lines = await ledger.log_lines(5)  # one line per lookup, refused ones included
     assert [line[0] for line in lines] == ["🔎", "⛔", "⛔", "🔎", "⛔"]

@@ -13,8 +13,9 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from bot.core.ledger.import_session import lock_path
 from bot.core.ledger.importer import import_ledger
-from bot.core.ledger.store import AsyncLedgerStore, LedgerStore
+from bot.core.ledger.store import DEMO_ORIGIN, AsyncLedgerStore, LedgerStore
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def seed_demo(path: str | Path) -> None:
             LedgerStore(tmp) as store,
         ):
             import_ledger(store, profiles_path=profiles, entries_path=entries)
+            store.set_meta("origin", DEMO_ORIGIN)  # real data is never mixed into it (see import_ledger)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         # os.link refuses to overwrite: if another process seeded first, keep theirs.
@@ -60,7 +62,7 @@ def seed_demo(path: str | Path) -> None:
             _fsync_dir(path.parent)
             log.warning("created ledger %s from the bundled demo ledger", path)
     finally:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), lock_path(tmp)):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
 

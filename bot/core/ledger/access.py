@@ -1,6 +1,6 @@
 """Who may see what in the ledger: pure decisions, no I/O. The service logs every decision.
 
-- A member sees their own freelancer profile, and the agency entries they acted on.
+- A member sees their own freelancer profile, and the entries of their agencies they acted on.
 - An agency's owner and admins see all of that agency's entries (not its members' freelancer profiles).
 - Community managers (and the trusted CLI operator) see everyone's.
 """
@@ -76,7 +76,10 @@ def entry_access(viewer: Viewer, entry: LedgerEntry, viewer_memberships: Sequenc
     admin = _admin_of(viewer_memberships, entry.profile)
     if admin is not None:
         return Decision(True, f"agency {admin.role}")
-    if entry.actor is not None and entry.actor == viewer.profile:
+    # Acting on an entry counts only for an agency the viewer belongs to: the actor column of an old
+    # import is not trusted to grant access to someone else's freelancer profile or a foreign agency.
+    member = any(m.agency == entry.profile for m in viewer_memberships)
+    if member and entry.actor is not None and entry.actor == viewer.profile:
         return Decision(True, "acted on this agency entry")
     return Decision(False, "not the member's own profile, an entry they acted on, or their agency")
 

@@ -1,56 +1,40 @@
 """Import PROFILES.yaml and ENTRIES.csv into the ledger: streaming, all or nothing, every bad row named.
 
-The entries file is read row by row and staged in batches, so memory does not grow with the file; the
-checks that need the whole file (duplicate ids, balances that would go below zero in occurred_at order)
-run in SQL inside the import's single transaction (see store.ImportSession), which is rolled back on
-any problem. The balance check runs only once every row is otherwise valid: with a row missing or
-duplicated, the running balances would be wrong and its complaints misleading. The profiles file is
-small (one mapping per profile) and is parsed whole, keeping each item's line number for errors.
+Profiles come first (parsed whole: the file is small, and each item keeps its line number), then the
+entries file is read row by row (import_entries) straight into the ledger inside the import's single
+transaction (import_session), which is rolled back on any problem. Balance problems are reported only
+once every row is otherwise valid: with a row missing or duplicated, they would be misleading.
+
+Imports never mix real data into the bundled demo ledger: a ledger marked as the demo is refused unless
+the caller asks to replace the demo (`replace_demo=True`), which removes the demo's rows in the same
+transaction.
 """
 
 from __future__ import annotations
 
-import csv
+import datetime as dt
+import gc
 import logging
-import os
-import re
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from bot.core import safe_yaml
-from bot.core.errors import ImportRejected
-from bot.core.ledger.models import (
-    ENTRY_COLUMNS,
-    ENTRY_KINDS,
-    GRANT_KINDS,
-    KINDS_NEEDING_JOB,
-    PROFILE_KINDS,
-    ROLES,
-    SPEND_KINDS,
-    Membership,
-    Profile,
-    mask_billing_method,
-    parse_occurred_at,
-)
-from bot.core.ledger.store import ImportSession, LedgerStore
+from bot.core.errors import ImportRejected, LedgerError
+from bot.core.ledger.import_entries import EntryRules, Progress, read_entries
+from bot.core.ledger.import_profiles import import_profiles
+from bot.core.ledger.import_session import ImportSession
+from bot.core.ledger.models import Profile
+from bot.core.ledger.store import LedgerStore
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 50
-BATCH_ROWS = 5000
-PROFILE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-ENTRY_ID = re.compile(r"^\S{1,64}$")
-PROFILE_FIELDS = ("id", "kind", "name", "billing_method", "discord_id", "members")
-MEMBER_FIELDS = ("profile", "role", "exclusive")
-# Parsed whole (see the module docstring): 10,000 profiles are 1.4 MB and peak at ~60 MB; a bigger list
-# is imported in parts (profiles are upserted), which keeps an import within its 200 MB memory target.
-MAX_PROFILES_FILE_BYTES = 4 * 1024 * 1024
+# Entries may be stamped up to a day ahead of this machine's clock (time zones, clock skew), no later.
+CLOCK_SLACK = dt.timedelta(days=1)
 
-# (bytes read, bytes in the file), called after every staged batch.
-Progress = Callable[[int, int], None]
+
+class DemoLedger(LedgerError):
+    """The ledger holds the bundled demo people; real data is not mixed into it."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +44,27 @@ class ImportResult:
     profiles: int
     entries: int
     seconds: float
+    phases: tuple[tuple[str, float], ...] = ()  # (what, seconds), in order: where the time went
 
 
-class _Problems:
+class _Phases:
+    """Time the phases of one import: each mark closes the phase that ran since the previous one."""
+
+    def __init__(self) -> None:
+        self.done: list[tuple[str, float]] = []
+        self._since = time.perf_counter()
+
+    def mark(self, name: str, *, part: tuple[str, float] | None = None) -> None:
+        """Close the phase `name`; `part` (name, seconds) is time within it to report on its own."""
+        now = time.perf_counter()
+        if part is None:
+            self.done.append((name, now - self._since))
+        else:
+            self.done += [(name, now - self._since - part[1]), part]
+        self._since = now
+
+
+class Problems:
     """Collect (sort key, message) problems; keep the first MAX_LISTED by key, count them all."""
 
     def __init__(self) -> None:
@@ -73,11 +75,6 @@ class _Problems:
         self.total += 1
         if len(self.items) < MAX_LISTED * 4:
             self.items.append(((order, line), message))
-
-    def extend(self, order: int, found: list[tuple[int, str]], total: int, label: str) -> None:
-        for line, message in found:
-            self.items.append(((order, line), f"{label} line {line}: {message}"))
-        self.total += total
 
     def raise_if_any(self) -> None:
         if self.total:
@@ -91,323 +88,117 @@ def import_ledger(
     profiles_path: str | Path | None = None,
     entries_path: str | Path | None = None,
     progress: Progress | None = None,
+    replace_demo: bool = False,
 ) -> ImportResult:
     """Import a profiles file and/or an entries file; raise ImportRejected listing every bad row."""
+    # Parsing allocates millions of short-lived lists, dicts and tuples and creates no cycles: the cyclic
+    # garbage collector would only rescan the same long-lived objects over and over (~20% of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _import(store, profiles_path, entries_path, progress, replace_demo)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _import(
+    store: LedgerStore,
+    profiles_path: str | Path | None,
+    entries_path: str | Path | None,
+    progress: Progress | None,
+    replace_demo: bool,
+) -> ImportResult:
     started = time.perf_counter()
-    problems = _Problems()
+    problems = Problems()
+    phases = _Phases()
     with ImportSession(store) as session:
+        if session.is_demo():
+            if not replace_demo:
+                raise DemoLedger(
+                    f"{store.path} holds the bundled demo ledger; nothing was imported. Run `ledger reset` to "
+                    "remove the demo people first, or import with --replace-demo"
+                )
+            session.remove_demo()
         kinds = session.known_profiles()
         profiles: list[Profile] = []
+        members = {(m.agency, m.profile) for m in session.memberships()}
         if profiles_path is not None:
-            profiles = _import_profiles(session, Path(profiles_path), kinds, problems)
+            profiles, replaced = import_profiles(session, Path(profiles_path), kinds, problems)
+            members = {pair for pair in members if pair[0] not in replaced}
+            members |= {(m.agency, m.profile) for ms in replaced.values() for m in ms}
+        phases.mark("profiles")
         count = 0
         if entries_path is not None:
-            label = Path(entries_path).name
-            _stage_entries(session, Path(entries_path), kinds, problems, progress)
-            found, total = session.duplicate_problems(MAX_LISTED)
-            problems.extend(1, found, total, label)
-            problems.raise_if_any()
-            count = session.insert_staged()
-            found, total = session.negative_problems(MAX_LISTED)
-            problems.extend(1, found, total, label)
+            rules = EntryRules(kinds, frozenset(members), dt.datetime.now(dt.UTC) + CLOCK_SLACK)
+            count = _import_entries(session, Path(entries_path), rules, problems, progress, phases)
         problems.raise_if_any()
         session.commit()
+        phases.mark("commit")
     elapsed = time.perf_counter() - started
     log.info("imported %d profile(s) and %d entries in %.2fs", len(profiles), count, elapsed)
-    return ImportResult(profiles=len(profiles), entries=count, seconds=elapsed)
+    return ImportResult(profiles=len(profiles), entries=count, seconds=elapsed, phases=tuple(phases.done))
 
 
-# --- profiles --------------------------------------------------------------------------------------------
+def reset_demo(store: LedgerStore) -> None:
+    """Remove the bundled demo people from a demo ledger (the access log stays); refuse any other ledger."""
+    with ImportSession(store) as session:
+        if not session.is_demo():
+            raise LedgerError(f"{store.path} holds imported data, not the demo; `ledger reset` only removes the demo")
+        session.remove_demo()
+        session.commit()
 
 
-def _import_profiles(session: ImportSession, path: Path, kinds: dict[str, str], problems: _Problems) -> list[Profile]:
-    label = path.name
-    items = _profile_nodes(path, label, problems)
-    existing_kinds = dict(kinds)
-    profiles: list[Profile] = []
-    members: dict[str, list[Membership]] = {}
-    seen: dict[str, int] = {}
-    pending: list[tuple[int, str, Any]] = []
-    for line, raw in items:
-
-        def bad(text: str, _line: int = line) -> None:
-            problems.add(0, _line, f"{label} line {_line}: {text}")
-
-        if not isinstance(raw, dict):
-            bad("a profile must be a mapping with id, kind, name")
-            continue
-        pid = raw.get("id")
-        where = f"profile {pid!r}" if isinstance(pid, str) else "profile"
-        before = problems.total
-        for key in raw:
-            if key not in PROFILE_FIELDS:
-                bad(f"{where}: unknown field {key!r} (expected {', '.join(PROFILE_FIELDS)})")
-        if not isinstance(pid, str) or not PROFILE_ID.match(pid):
-            bad(f"{where}: id must be letters, digits, '-', '_', '.' or ':' (at most 64), got {pid!r}")
-            continue
-        if pid in seen:
-            bad(f"{where}: duplicate profile id (first on line {seen[pid]})")
-            continue
-        seen[pid] = line
-        kind = raw.get("kind")
-        if kind not in PROFILE_KINDS:
-            bad(f"{where}: kind must be one of {', '.join(PROFILE_KINDS)}, got {kind!r}")
-        elif existing_kinds.get(pid, kind) != kind:
-            bad(f"{where}: already in the ledger as {existing_kinds[pid]}; a profile cannot change kind")
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
-            bad(f"{where}: name must be non-empty text")
-        billing = raw.get("billing_method")
-        if billing is not None and not isinstance(billing, str):
-            bad(f"{where}: billing_method must be text, got {billing!r}")
-        discord = raw.get("discord_id")
-        if discord is not None:
-            text = str(discord).strip()
-            if kind != "freelancer":
-                bad(f"{where}: only freelancer profiles link to a Discord user")
-            elif isinstance(discord, bool) or not text.isdigit() or not 0 < int(text) < 2**64:
-                bad(f"{where}: discord_id must be a Discord user id (digits), got {discord!r}")
-            discord = text
-        if raw.get("members") is not None and kind != "agency":
-            bad(f"{where}: only agency profiles have members")
-        if kind in PROFILE_KINDS:
-            kinds[pid] = kind  # known even when invalid, so its entries are not also reported as unknown
-        if problems.total > before:
-            continue
-        profiles.append(Profile(pid, kind, name.strip(), mask_billing_method(billing), discord or None))
-        if kind == "agency":
-            pending.append((line, pid, raw.get("members") or []))
-    for line, agency, raw_members in pending:
-        members[agency] = _members(agency, raw_members, line, label, kinds, problems)
-    _check_links(session, profiles, members, seen, label, problems)
-    if problems.total:
-        # Nothing is written; the entries are still checked so one run lists every problem.
-        return profiles
-    session.upsert_profiles(profiles)
-    for agency, agency_members in members.items():
-        session.replace_members(agency, agency_members)
-    return profiles
-
-
-def _profile_nodes(path: Path, label: str, problems: _Problems) -> list[tuple[int, Any]]:
-    """Return (line, mapping) for each item of `profiles:`, keeping line numbers for errors."""
-    try:
-        text = safe_yaml.read_text(path, MAX_PROFILES_FILE_BYTES)
-        data = safe_yaml.load_text(text)
-    except OSError as exc:
-        raise ImportRejected([f"{label}: cannot read file: {exc}"], 1) from None
-    except safe_yaml.YamlRefused as exc:
-        raise ImportRejected([f"{label}: {exc}"], 1) from None
-    if not isinstance(data, dict) or set(data) != {"profiles"} or not isinstance(data["profiles"], list):
-        raise ImportRejected([f"{label} line 1: must hold one key, 'profiles:', with a list of profiles"], 1)
-    items = data["profiles"]
-    # Plain dicts are far lighter than a node tree with marks (10,000 profiles: ~10 MB instead of ~60 MB);
-    # item lines come from a scan of the block list, and from the node tree only when the scan can't tell.
-    lines = _item_lines(text)
-    if len(lines) != len(items):
-        lines = _item_lines_from_nodes(text)
-    return list(zip(lines, items, strict=True))
-
-
-def _item_lines(text: str) -> list[int]:
-    """Find the line of each top-level item of a block-style `profiles:` list."""
-    lines: list[int] = []
-    indent: int | None = None
-    inside = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.lstrip(" ")
-        if not inside:
-            inside = line.startswith("profiles:") and not line[len("profiles:") :].strip(" ")
-            continue
-        if not stripped or stripped.startswith("#"):
-            continue
-        depth = len(line) - len(stripped)
-        is_item = stripped.startswith("- ") or stripped == "-"
-        if indent is None and is_item:
-            indent = depth
-        if indent is not None and depth == indent and is_item:
-            lines.append(number)
-        elif indent is not None and depth < indent:
-            break
-    return lines
-
-
-def _item_lines_from_nodes(text: str) -> list[int]:
-    loader = safe_yaml.BoundedLoader(text)
-    try:
-        root = loader.get_single_node()
-        top = {k.value: v for k, v in root.value}
-        return [node.start_mark.line + 1 for node in top["profiles"].value]
-    finally:
-        loader.dispose()
-
-
-def _members(
-    agency: str, raw: Any, line: int, label: str, kinds: dict[str, str], problems: _Problems
-) -> list[Membership]:
-    out: list[Membership] = []
-    where = f"{label} line {line}: agency {agency!r}"
-    if not isinstance(raw, list):
-        problems.add(0, line, f"{where}: members must be a list")
-        return out
-    owners = 0
-    for i, item in enumerate(raw):
-        here = f"{where}: members[{i}]"
-        if not isinstance(item, dict) or set(item) - set(MEMBER_FIELDS):
-            problems.add(0, line, f"{here}: must be a mapping with {', '.join(MEMBER_FIELDS)}")
-            continue
-        profile, role, exclusive = item.get("profile"), item.get("role"), item.get("exclusive", False)
-        if kinds.get(profile) != "freelancer":
-            problems.add(0, line, f"{here}: {profile!r} is not a freelancer profile")
-        elif role not in ROLES:
-            problems.add(0, line, f"{here}: role must be one of {', '.join(ROLES)}, got {role!r}")
-        elif not isinstance(exclusive, bool):
-            problems.add(0, line, f"{here}: exclusive must be true or false, got {exclusive!r}")
-        elif any(m.profile == profile for m in out):
-            problems.add(0, line, f"{here}: {profile!r} is listed twice")
-        else:
-            owners += role == "owner"
-            out.append(Membership(agency, profile, role, exclusive))
-    if owners > 1:
-        problems.add(0, line, f"{where}: an agency has one owner, found {owners}")
-    return out
-
-
-def _check_links(
+def _import_entries(
     session: ImportSession,
-    profiles: list[Profile],
-    members: dict[str, list[Membership]],
-    lines: dict[str, int],
-    label: str,
-    problems: _Problems,
-) -> None:
-    """Check what spans profiles: a Discord id links one profile; one owned agency and one exclusive each."""
-    final_links = {d: p for d, p in session.discord_links().items() if p not in lines}
-    for p in profiles:
-        if p.discord_id is None:
-            continue
-        other = final_links.setdefault(p.discord_id, p.id)
-        if other != p.id:
-            problems.add(
-                0,
-                lines[p.id],
-                f"{label} line {lines[p.id]}: profile {p.id!r}: discord_id "
-                f"{p.discord_id} is already linked to {other!r}",
-            )
-    all_members = [m for m in session.memberships() if m.agency not in members]
-    all_members += [m for ms in members.values() for m in ms]
-    for flag, text in (
-        ("owner", "owns more than one agency"),
-        ("exclusive", "is exclusive to more than one agency"),
-    ):
-        seen: dict[str, str] = {}
-        for m in all_members:
-            if (m.role == "owner") if flag == "owner" else m.exclusive:
-                first = seen.setdefault(m.profile, m.agency)
-                if first != m.agency and m.agency in lines:
-                    line = lines[m.agency]
-                    problems.add(0, line, f"{label} line {line}: {m.profile!r} {text} ({first}, {m.agency})")
-
-
-# --- entries ---------------------------------------------------------------------------------------------
-
-
-def _lines(handle: Any, counter: list[int]) -> Iterator[str]:
-    # Comment lines before the header (a file's README) read as blank lines, keeping line numbers true.
-    header_seen = False
-    for line in handle:
-        counter[0] += len(line)
-        if not header_seen:
-            if line.startswith("#"):
-                yield "\n"
-                continue
-            header_seen = bool(line.strip())
-        yield line
-
-
-def _stage_entries(
-    session: ImportSession, path: Path, kinds: dict[str, str], problems: _Problems, progress: Progress | None
-) -> None:
+    path: Path,
+    rules: EntryRules,
+    problems: Problems,
+    progress: Progress | None,
+    phases: _Phases,
+) -> int:
     label = path.name
-    try:
-        total_size = os.path.getsize(path)
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise ImportRejected([f"{label}: cannot read file: {exc.strerror}"], 1) from None
-    read = [0]
-    with handle:
-        reader = csv.reader(_lines(handle, read))
-        try:
-            header = next((row for row in reader if row), None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ImportRejected([f"{label} line 1: unreadable header: {exc}"], 1) from None
-        if header is None or sorted(h.strip() for h in header) != sorted(ENTRY_COLUMNS):
-            raise ImportRejected([f"{label} line 1: the header must be {','.join(ENTRY_COLUMNS)}, got {header!r}"], 1)
-        index = [[h.strip() for h in header].index(c) for c in ENTRY_COLUMNS]
-        identity = index == list(range(len(ENTRY_COLUMNS)))
-        batch: list[tuple[Any, ...]] = []
-        stage = session.stage
-        previous_end = reader.line_num
-        try:
-            for row in reader:
-                line = previous_end + 1
-                previous_end = reader.line_num
-                if not row:
-                    continue
-                if len(row) != 8:
-                    problems.add(1, line, f"{label} line {line}: has {len(row)} fields, expected 8")
-                    continue
-                if not identity:
-                    row = [row[i] for i in index]
-                checked = _check_row(row, kinds)
-                if isinstance(checked, str):
-                    problems.add(1, line, f"{label} line {line}: {checked}")
-                    continue
-                batch.append((line, *checked))
-                if len(batch) >= BATCH_ROWS:
-                    stage(batch)
-                    batch = []
-                    if progress is not None:
-                        progress(read[0], total_size)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            problems.add(1, previous_end + 1, f"{label} line {previous_end + 1}: unreadable: {exc}")
-        if batch:
-            stage(batch)
-        if progress is not None:
-            progress(total_size, total_size)
+    count, lines, negatives, recompute = read_entries(session, path, rules, problems, progress)
+    phases.mark("rows read and checked", part=("rows written", session.insert_seconds))
 
+    def line_of(seq: int) -> int:
+        return lines[seq - session.base_seq - 1]
 
-def _check_row(row: list[str], kinds: dict[str, str]) -> tuple[Any, ...] | str:
-    """Validate one CSV row; return the staged values or the reasons it is bad."""
-    entry_id, profile, occurred_at, kind, connects_text, job, actor, note = row
-    reasons = []
-    if not ENTRY_ID.match(entry_id):
-        reasons.append(f"id must be non-empty with no spaces, got {entry_id!r}")
-    if profile not in kinds:
-        reasons.append(f"unknown profile {profile!r}")
-    try:
-        ts = parse_occurred_at(occurred_at)
-    except ValueError:
-        ts = 0
-        reasons.append(f"occurred_at must be an ISO 8601 time with offset, got {occurred_at!r}")
-    if kind not in ENTRY_KINDS:
-        reasons.append(f"unknown kind {kind!r} (expected one of {', '.join(ENTRY_KINDS)})")
-    try:
-        if "_" in connects_text:
-            raise ValueError(connects_text)
-        connects = int(connects_text)
-    except ValueError:
-        connects = 0
-        reasons.append(f"connects must be a whole number, got {connects_text!r}")
-    else:
-        if connects > 0 and kind in SPEND_KINDS:
-            reasons.append(f"a {kind} spends Connects: connects must be negative, got {connects}")
-        elif connects < 0 and kind in GRANT_KINDS:
-            reasons.append(f"a {kind} adds Connects: connects must be positive, got {connects}")
-    if not job and kind in KINDS_NEEDING_JOB:
-        reasons.append(f"a {kind} needs a job reference")
-    if actor and kinds.get(actor) != "freelancer":
-        reasons.append(f"actor {actor!r} is not a freelancer profile")
-    if reasons:
-        return "; ".join(reasons)
-    return (entry_id, profile, occurred_at, ts, kind, connects, job or None, actor or None, note)
+    if not session.finish_entries():
+        found, total = session.duplicates(MAX_LISTED)
+        for seq, entry_id, first in found:
+            line = line_of(seq)
+            if first <= session.base_seq:
+                problems.add(
+                    1, line, f"{label} line {line}: entry id {entry_id!r} is already in the ledger (re-import refused)"
+                )
+            else:
+                problems.add(
+                    1, line, f"{label} line {line}: duplicate entry id {entry_id!r} (first on line {line_of(first)})"
+                )
+        problems.total += total - len(found)
+    phases.mark("indexes")
+    problems.raise_if_any()
+    for line, profile, message in negatives:
+        if profile not in recompute:
+            problems.add(1, line, f"{label} line {line}: {message}")
+    if recompute:
+        for seq, entry_id, profile, before, after, cause in session.recompute(recompute):
+            if seq > session.base_seq:
+                line = line_of(seq)
+                problems.add(
+                    1,
+                    line,
+                    f"{label} line {line}: entry {entry_id!r} takes {profile}'s balance below zero "
+                    f"({before} -> {after})",
+                )
+            else:
+                line = line_of(cause) if cause else 0
+                problems.add(
+                    1,
+                    line,
+                    f"{label} line {line}: spending here makes existing entry {entry_id!r} take {profile}'s balance "
+                    f"below zero ({before} -> {after})",
+                )
+    phases.mark("balances")
+    return count

@@ -112,9 +112,15 @@ class LedgerService:
         visible = [e for e, d in decisions if d.allowed]
         if not visible:
             raise PermissionDenied(f"you may not see {ref}: {decisions[0][1].reason}")
-        return self._explain_entries(visible)
 
-    def _explain_entries(self, entries: list[LedgerEntry]) -> list[Explanation]:
+        # An explanation cites other entries of the same job (the proposal a boost belongs to...): only
+        # those the viewer may see, so it never reveals an entry they would be refused a moment later.
+        def may_see(e: LedgerEntry) -> bool:
+            return entry_access(viewer, e, viewer_memberships).allowed
+
+        return self._explain_entries(visible, may_see)
+
+    def _explain_entries(self, entries: list[LedgerEntry], may_see: Callable[[LedgerEntry], bool]) -> list[Explanation]:
         kb = self._kb()
         ids = {e.profile for e in entries} | {e.actor for e in entries if e.actor}
         profiles = self.store.profiles(ids)
@@ -136,7 +142,7 @@ class LedgerService:
                 agencies = self.store.profiles(m.agency for m in memberships)
                 names = tuple((a, p.name) for a, p in agencies.items())
             if e.job and e.job not in related:
-                related[e.job] = tuple(self.store.job_entries(e.job))
+                related[e.job] = tuple(r for r in self.store.job_entries(e.job) if may_see(r))
             ctx = EntryContext(
                 entry=e,
                 profile=profile,
@@ -184,9 +190,9 @@ class LedgerService:
         return self.store.unlink_discord(profile.id)
 
     def audit(self, viewer: Viewer, *, limit: int = DEFAULT_LIMIT, subject: str | None = None) -> list[AccessRecord]:
-        """Return the newest access-log records (community managers only)."""
+        """Return the newest access-log records (community managers only); the reading is recorded too."""
+        self.store.log_access(viewer.label, subject or "*", "audit", viewer.manager, "manager only")
         if not viewer.manager:
-            self.store.log_access(viewer.label, subject or "*", "audit", False, "manager only")
             raise PermissionDenied("only community managers can read the ledger access log")
         return self.store.access_log(limit=limit, subject=subject)
 

@@ -116,7 +116,8 @@ def test_every_read_is_logged_allowed_or_refused(service):
     with pytest.raises(PermissionDenied):
         service.explain(YUKI, "e-1042")
     service.explain(BEN, "e-1042")
-    records = service.audit(OPERATOR, limit=10)
+    this_reading, *records = service.audit(OPERATOR, limit=10)
+    assert (this_reading.viewer, this_reading.what) == (OPERATOR.label, "audit")
     assert [(r.viewer, r.subject, r.what, r.allowed) for r in records[:3]] == [
         ("discord:2", "ag-brightpath", "explain e-1042", True),
         ("discord:5", "ag-brightpath", "explain e-1042", False),
@@ -178,10 +179,48 @@ def test_lookups_of_unknown_profiles_and_references_are_recorded(tmp_path):
             pass
         else:
             raise AssertionError("expected a not-found error")
-    records = service.audit(service.viewer_for_discord("1", manager=True), limit=4)
+    _this_reading, *records = service.audit(service.viewer_for_discord("1", manager=True), limit=5)
     assert [(r.subject, r.what, r.allowed) for r in reversed(records)] == [
         ("discord:123456789012345678", "history", False),
         ("fl-nobody", "history", False),
         ("unknown", "explain e-0000", False),
         ("fl-nobody", "unlink", False),
     ]
+
+
+def test_an_explanation_names_no_entry_the_viewer_may_not_see(tmp_path):
+    from ledger_sample import PROFILES, write_entries
+
+    from bot.core.ledger.importer import import_ledger
+    from bot.core.ledger.service import LedgerService
+    from bot.core.ledger.store import LedgerStore
+
+    store = LedgerStore(tmp_path / "l.sqlite3")
+    profiles = tmp_path / "p.yaml"
+    profiles.write_text(PROFILES, encoding="utf-8")  # fl-a owns ag-x, fl-b is a plain member
+    rows = [
+        "s-1,ag-x,2026-01-01T10:00:00+00:00,purchase,150,,fl-a,",
+        "s-2,ag-x,2026-01-02T10:00:00+00:00,proposal,-16,~01aa,fl-a,",  # the owner's proposal
+        "s-3,ag-x,2026-01-02T10:05:00+00:00,boost,-7,~01aa,fl-b,",  # the member's boost on that job
+    ]
+    import_ledger(store, profiles_path=profiles, entries_path=write_entries(tmp_path / "e.csv", rows))
+    service = LedgerService(store)
+    member = Viewer("discord:2", "fl-b")
+    (boost,) = service.explain(member, "s-3")
+    assert "s-2" not in boost.text and "16 Connects" not in boost.text
+    with pytest.raises(PermissionDenied):
+        service.explain(member, "s-2")
+    # The owner may see both, and is told which proposal the boost belongs to.
+    (owner_view,) = service.explain(Viewer("discord:1", "fl-a"), "s-3")
+    assert "the proposal is entry s-2, 16 Connects" in owner_view.text
+    store.close()
+
+
+def test_reading_the_access_log_is_itself_recorded(service):
+    manager = Viewer("discord:9", None, manager=True)
+    service.history(BEN, "fl-ben")
+    service.audit(manager, limit=5, subject="fl-ben")
+    newest = service.audit(manager, limit=1)[0]
+    assert (newest.viewer, newest.subject, newest.what, newest.allowed) == ("discord:9", "*", "audit", True)
+    records = service.audit(manager, limit=10)
+    assert [(r.subject, r.what) for r in records[:3]] == [("*", "audit"), ("*", "audit"), ("fl-ben", "audit")]

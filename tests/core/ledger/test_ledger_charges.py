@@ -52,7 +52,7 @@ def test_someone_elses_charge_reads_like_a_missing_one(service):
     assert theirs.text == "I can't find entry e-1042 in your Connects ledger."
     assert missing.text == "I can't find entry e-9999 in your Connects ledger."
     # Both look-ups are in the access log, refused: probing for references leaves a trace too.
-    missing_record, theirs_record = service.audit(Viewer.operator("t"), limit=2)
+    _this_reading, missing_record, theirs_record = service.audit(Viewer.operator("t"), limit=3)
     assert (theirs_record.viewer, theirs_record.subject, theirs_record.what, theirs_record.allowed) == (
         "discord:5", "ag-brightpath", "explain e-1042", False,
     )  # fmt: skip

@@ -87,23 +87,28 @@ def test_unknown_reference_exits_1(capsys, config):
 
 
 def test_refused_import_exits_1_names_the_line_and_changes_nothing(capsys, config, tmp_path):
-    run(capsys, "ledger", "history", "fl-ben", "--config", str(config))  # seeds the demo ledger
+    profiles = tmp_path / "p.yaml"
+    profiles.write_text(PROFILES, encoding="utf-8")
+    first = write_entries(tmp_path / "first.csv", ["m-1,fl-b,2026-10-01T10:00:00+00:00,bonus,20,,,"])
+    code, _, _ = run(
+        capsys, "ledger", "import", "--profiles", str(profiles), "--entries", str(first), "--config", str(config)
+    )
+    assert code == 0
     ledger = tmp_path / "data" / "ledger.sqlite3"
-    before = run(capsys, "ledger", "history", "ag-brightpath", "--json", "--limit", "500", "--config", str(config))
+    before = run(capsys, "ledger", "history", "fl-b", "--json", "--limit", "500", "--config", str(config))
     rows = [
-        "n-1,fl-ben,2026-11-01T10:00:00+00:00,monthly,10,,,",
-        "n-2,fl-ben,2026-11-02T10:00:00+00:00,proposal,-4,~01ff,fl-ben,",
-        "n-3,fl-ben,yesterday,monthly,10,,,",
+        "n-1,fl-b,2026-11-01T10:00:00+00:00,monthly,10,,,",
+        "n-2,fl-b,2026-11-02T10:00:00+00:00,proposal,-4,~01ff,fl-b,",
+        "n-3,fl-b,yesterday,monthly,10,,,",
     ]
     entries = write_entries(tmp_path / "new.csv", rows)
     code, _, err = run(capsys, "ledger", "import", "--entries", str(entries), "--config", str(config))
     assert code == 1
     assert "new.csv line 4: occurred_at must be an ISO 8601 time" in err
-    after = run(capsys, "ledger", "history", "ag-brightpath", "--json", "--limit", "500", "--config", str(config))
-    assert json.loads(after[1]) == json.loads(before[1])
+    after = run(capsys, "ledger", "history", "fl-b", "--json", "--limit", "500", "--config", str(config))
+    assert json.loads(after[1])["entries"] == json.loads(before[1])["entries"]
     assert ledger.is_file()
-    code, out, _ = run(capsys, "ledger", "history", "fl-ben", "--json", "--config", str(config))
-    assert json.loads(out)["balances"]["fl-ben"] == 70
+    assert json.loads(after[1])["balances"]["fl-b"] == 20
 
 
 def test_import_into_a_new_ledger_then_audit(capsys, tmp_path):
@@ -119,7 +124,8 @@ def test_import_into_a_new_ledger_then_audit(capsys, tmp_path):
     code, out, _ = run(capsys, "ledger", "history", "fl-b", "--json", "--config", str(config))
     assert json.loads(out)["balances"] == {"fl-b": 5, "ag-x": 0}
     code, out, _ = run(capsys, "ledger", "audit", "--json", "--config", str(config))
-    (record,) = json.loads(out)["records"]
+    this_reading, record = json.loads(out)["records"]
+    assert (this_reading["what"], this_reading["subject"]) == ("audit", "*")
     assert record["viewer"].startswith("cli:") and record["subject"] == "fl-b" and record["allowed"] is True
 
 

@@ -267,3 +267,49 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     with pytest.raises(LedgerError, match="not a usable ledger database"):
         open_ledger(path)
     assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_a_members_acted_entries_are_read_through_the_actor_index(demo):
+    """entries_actor leaves out entries acted on by their own profile; the query must still match it."""
+    agency, member = demo.connection.execute(
+        "SELECT profile, actor FROM entries WHERE actor IS NOT NULL AND actor != profile LIMIT 1"
+    ).fetchone()
+    statements: list[str] = []
+    demo.connection.set_trace_callback(statements.append)
+    acted = demo.entries(agency, actor=member)
+    demo.connection.set_trace_callback(None)
+    assert acted and {e.actor for e in acted} == {member}
+    plan = demo.connection.execute(f"EXPLAIN QUERY PLAN {statements[-1]}").fetchall()
+    assert any("entries_actor" in row[-1] for row in plan), plan
+    own = demo.entries(member, actor=member)  # a freelancer's own actions: found through the history index
+    assert own and {e.actor for e in own} == {member}
+
+
+def test_a_v2_ledger_gets_the_smaller_v3_indexes(demo):
+    path = demo.path
+    conn = demo.connection
+    conn.execute("DROP INDEX entries_actor")
+    conn.execute("CREATE INDEX entries_actor ON entries(actor, profile, ts) WHERE actor IS NOT NULL")
+    conn.execute("PRAGMA user_version = 2")
+    demo.close()
+    with LedgerStore(path) as store:
+        (sql,) = store.connection.execute("SELECT sql FROM sqlite_master WHERE name = 'entries_actor'").fetchone()
+        assert "actor != profile" in sql
+        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+
+
+def test_an_import_says_where_its_time_went(empty, profiles_file, tmp_path):
+    entries = write_entries(tmp_path / "e.csv", ["t-1,fl-a,2026-01-01T10:00:00+00:00,bonus,5,,,"])
+    result = import_ledger(empty, profiles_path=profiles_file, entries_path=entries)
+    assert [name for name, _ in result.phases] == [
+        "profiles",
+        "rows read and checked",
+        "rows written",
+        "indexes",
+        "balances",
+        "commit",
+    ]
+    assert all(seconds >= 0 for _, seconds in result.phases)
+    assert sum(seconds for _, seconds in result.phases) <= result.seconds
+    only_profiles = import_ledger(empty, profiles_path=profiles_file)
+    assert [name for name, _ in only_profiles.phases] == ["profiles", "commit"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from ledger_sample import PROFILES
 
-import bot.core.ledger.importer as importer
+import bot.core.ledger.import_profiles as import_profiles
 from bot.core.errors import ImportRejected
 from bot.core.ledger.importer import import_ledger
 from bot.core.ledger.store import LedgerStore
@@ -37,7 +37,7 @@ def test_an_alias_bomb_in_billing_method_is_refused_with_its_line(empty, tmp_pat
 
 
 def test_an_oversized_profiles_file_is_refused_by_its_size(empty, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "MAX_PROFILES_FILE_BYTES", 1024)
+    monkeypatch.setattr(import_profiles, "MAX_PROFILES_FILE_BYTES", 1024)
     path = tmp_path / "profiles.yaml"
     path.write_text(PROFILES + "#" * 2048 + "\n", encoding="utf-8")
     assert refused(empty, path) == ["profiles.yaml: is 2.4 KB; the limit is 1 KB"]

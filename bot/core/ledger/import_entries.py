@@ -1,0 +1,324 @@
+"""Read ENTRIES.csv into an import session: each physical line decoded on its own, each row checked once.
+
+The file is read as bytes and decoded line by line, so a byte that is not UTF-8 is reported on its own
+line (a text-mode reader decodes 8 KB at a time and blames the line the block started on). Each good
+row goes straight into `entries` with its running balance, kept per profile while reading; a profile
+whose rows are not in time order (or that reach back before what the ledger holds) is marked and its
+balances are recomputed in SQL at the end (see import_session). Memory stays flat: a batch of rows, a
+balance per profile, and one 4-byte file line per row (to name lines in problems found in SQL).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import re
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from bot.core.errors import ImportRejected
+from bot.core.ledger.import_session import ImportSession
+from bot.core.ledger.models import ENTRY_COLUMNS, ENTRY_KINDS, GRANT_KINDS, KINDS_NEEDING_JOB, SPEND_KINDS
+
+if TYPE_CHECKING:
+    from bot.core.ledger.importer import Problems
+
+BATCH_ROWS = 5000
+ENTRY_ID = re.compile(r"\S{1,64}")
+# A single entry moves at most this many Connects: real bundles are tens to hundreds, and the bound keeps
+# every running sum far inside SQLite's 64-bit integers.
+MAX_CONNECTS = 1_000_000
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # Connects did not exist before this
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICRO = dt.timedelta(microseconds=1)
+_ALL_KINDS = frozenset(ENTRY_KINDS)
+
+# (bytes read, bytes in the file), called after every batch.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class EntryRules:
+    """What each row is checked against: the profiles, who may act for which agency, the latest time."""
+
+    kinds: dict[str, str]
+    members: frozenset[tuple[str, str]]  # (agency, freelancer)
+    latest: dt.datetime
+
+    @property
+    def ts_range(self) -> tuple[int, int]:
+        return (EARLIEST - _EPOCH) // _MICRO, (self.latest - _EPOCH) // _MICRO
+
+
+def not_utf8(label: str, line: int, exc: UnicodeDecodeError) -> str:
+    """Say where a line stops being UTF-8."""
+    byte = exc.object[exc.start]
+    return f"{label} line {line}: not UTF-8 text (byte 0x{byte:02x} at column {exc.start + 1}); save the file as UTF-8"
+
+
+def _header(handle: BinaryIO, label: str) -> tuple[int, list[str] | None]:
+    """Skip comment and blank lines; return (the header's line number, its fields)."""
+    number = 0
+    for raw in handle:
+        number += 1
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportRejected([not_utf8(label, number, exc)], 1) from None
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        if text.startswith("#") or not text.strip():
+            continue
+        try:
+            return number, next(csv.reader([text]))
+        except csv.Error as exc:
+            raise ImportRejected([f"{label} line {number}: unreadable header: {exc}"], 1) from None
+    return number, None
+
+
+def read_entries(
+    session: ImportSession, path: Path, rules: EntryRules, problems: Problems, progress: Progress | None
+) -> tuple[int, array, list[tuple[int, str, str]], set[str]]:
+    """Check and insert every row; return (rows, file line per row, balance problems, profiles to recompute).
+
+    Balance problems are (line, profile, message) for rows that take a balance from >= 0 to below zero,
+    found while reading; those of profiles marked for recompute are not final and are dropped by the caller.
+    """
+    label = path.name
+    try:
+        total_size = os.path.getsize(path)
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ImportRejected([f"{label}: cannot read file: {exc.strerror}"], 1) from None
+    with handle:
+        header_line, header = _header(handle, label)
+        if header is None or sorted(h.strip() for h in header) != sorted(ENTRY_COLUMNS):
+            raise ImportRejected(
+                [f"{label} line {header_line or 1}: the header must be {','.join(ENTRY_COLUMNS)}, got {header!r}"], 1
+            )
+        session.start_entries(expected_rows=total_size // 60)  # a row is 60-100 bytes
+        index = [[h.strip() for h in header].index(c) for c in ENTRY_COLUMNS]
+        reorder = None if index == list(range(len(ENTRY_COLUMNS))) else index
+        return _Reader(session, rules, problems, label, header_line).run(handle, reorder, progress, total_size)
+
+
+class _Reader:
+    """The row loop of one entries file (state kept on the instance, the hot loop in `run`)."""
+
+    def __init__(self, session: ImportSession, rules: EntryRules, problems: Problems, label: str, header: int):
+        self.session = session
+        self.rules = rules
+        self.problems = problems
+        self.label = label
+        self.header = header
+        self.balances: dict[str, list[int]] = {}  # profile -> [balance, latest ts]
+        self.recompute: set[str] = set()
+        self.negatives: list[tuple[int, str, str]] = []
+        self.lines = array("I")
+        self.batch: list[tuple[Any, ...]] = []
+        self.seq = session.base_seq
+        self.earliest, self.latest = rules.ts_range
+
+    def run(
+        self, handle: BinaryIO, reorder: list[int] | None, progress: Progress | None, total_size: int
+    ) -> tuple[int, array, list[tuple[int, str, str]], set[str]]:
+        reader = csv.reader(map(bytes.decode, handle))
+        problems, label, check, keep, good = self.problems, self.label, self.check, self.keep, self.fast_check()
+        lost = 0  # lines csv.reader never counted (they failed to decode)
+        done = 0  # reader.line_num after the previous row
+        while True:
+            try:
+                for row in reader:
+                    line = self.header + lost + done + 1
+                    done = reader.line_num
+                    if not row:
+                        continue
+                    if len(row) != 8:
+                        problems.add(1, line, f"{label} line {line}: has {len(row)} fields, expected 8")
+                        continue
+                    if reorder is not None:
+                        row = [row[i] for i in reorder]
+                    checked = good(row)
+                    if checked is None:
+                        problems.add(1, line, f"{label} line {line}: {check(row)}")
+                        continue
+                    keep(line, checked)
+                    if len(self.batch) >= BATCH_ROWS:
+                        self.flush()
+                        if progress is not None:
+                            progress(handle.tell(), total_size)
+                break
+            except UnicodeDecodeError as exc:
+                line = self.header + lost + reader.line_num + 1
+                lost += 1
+                problems.add(1, line, not_utf8(label, line, exc))
+            except csv.Error as exc:
+                line = self.header + lost + done + 1
+                done = reader.line_num
+                problems.add(1, line, f"{label} line {line}: unreadable: {exc}")
+        self.flush()
+        if progress is not None:
+            progress(total_size, total_size)
+        return self.seq - self.session.base_seq, self.lines, self.negatives, self.recompute
+
+    def keep(self, line: int, checked: tuple[Any, ...]) -> None:
+        """Give a good row its seq and running balance and queue it for insertion."""
+        profile, ts, connects = checked[1], checked[3], checked[5]
+        state = self.balances.get(profile)
+        if state is None:
+            tail = self.session.tail(profile)
+            state = self.balances[profile] = [tail[0], tail[1]] if tail else [0, ts]
+        if ts < state[1]:
+            self.recompute.add(profile)  # out of time order: SQL recomputes this profile's balances
+        else:
+            state[1] = ts
+        before = state[0]
+        state[0] = after = before + connects
+        if after < 0 <= before:
+            self.negatives.append(
+                (line, profile, f"entry {checked[0]!r} takes {profile}'s balance below zero ({before} -> {after})")
+            )
+        self.seq += 1
+        self.lines.append(line)
+        self.batch.append((self.seq, *checked, after))
+
+    def flush(self) -> None:
+        """Insert the queued rows (after a per-batch duplicate check when not bulk-loading)."""
+        if not self.batch:
+            return
+        if not self.session.bulk:
+            self._refuse_known_ids()
+        # Rows are inserted even once a problem is known (all is rolled back): later duplicates are still found.
+        self.session.insert(self.batch)
+        self.batch = []
+
+    def _refuse_known_ids(self) -> None:
+        base = self.session.base_seq
+        seen: dict[str, int] = {}
+        known = self.session.seqs_of(row[1] for row in self.batch)
+        kept = []
+        for row in self.batch:
+            seq, entry_id = row[0], row[1]
+            line = self.lines[seq - base - 1]
+            first = known.get(entry_id) or seen.get(entry_id)
+            if first is None:
+                seen[entry_id] = seq
+                kept.append(row)
+            elif first <= base:
+                self.problems.add(
+                    1,
+                    line,
+                    f"{self.label} line {line}: entry id {entry_id!r} is already in the ledger (re-import refused)",
+                )
+            else:
+                first_line = self.lines[first - base - 1]
+                self.problems.add(
+                    1, line, f"{self.label} line {line}: duplicate entry id {entry_id!r} (first on line {first_line})"
+                )
+        self.batch = kept
+
+    def fast_check(self) -> Callable[[list[str]], tuple[Any, ...] | None]:
+        """Return the rules of `check` as one predicate: the values to store for a good row, else None.
+
+        A million rows pass through here, so it is one expression over local names; `check` stays the
+        readable statement of the rules and says why a row is bad (a row this lets through would be
+        stored, so every rule has a test that feeds a bad row through the import).
+        """
+        kinds, members, earliest, latest = self.rules.kinds.get, self.rules.members, self.earliest, self.latest
+        parse, epoch, micro, good_id = dt.datetime.fromisoformat, _EPOCH, _MICRO, ENTRY_ID.fullmatch
+        spend, grant, need_job, top = SPEND_KINDS, GRANT_KINDS, KINDS_NEEDING_JOB, MAX_CONNECTS
+
+        def good(row: list[str]) -> tuple[Any, ...] | None:
+            entry_id, profile, occurred_at, kind, text, job, actor, note = row
+            profile_kind = kinds(profile)
+            digits = text[1:] if text[:1] in ("-", "+") else text
+            if (
+                profile_kind is None
+                or kind not in _ALL_KINDS
+                or not (digits.isdigit() and digits.isascii() and len(digits) <= 7)
+                or good_id(entry_id) is None
+                or (not job and kind in need_job)
+            ):
+                return None
+            try:
+                ts = (parse(occurred_at) - epoch) // micro  # a time without offset raises TypeError
+            except (ValueError, TypeError):
+                return None
+            connects = int(text)
+            if (
+                not earliest <= ts <= latest
+                or not -top <= connects <= top
+                or (connects > 0 and kind in spend)
+                or (connects < 0 and kind in grant)
+                or (actor and (actor != profile if profile_kind == "freelancer" else (profile, actor) not in members))
+            ):
+                return None
+            return (entry_id, profile, occurred_at, ts, kind, connects, job or None, actor or None, note)
+
+        return good
+
+    def check(self, row: list[str]) -> tuple[Any, ...] | str:
+        """Validate one CSV row; return the values to store or the reasons it is bad."""
+        entry_id, profile, occurred_at, kind, connects_text, job, actor, note = row
+        rules = self.rules
+        reasons = []
+        if not ENTRY_ID.fullmatch(entry_id):
+            reasons.append(f"id must be non-empty with no spaces, got {entry_id!r}")
+        profile_kind = rules.kinds.get(profile)
+        if profile_kind is None:
+            reasons.append(f"unknown profile {profile!r}")
+        ts = _timestamp(occurred_at, self.earliest, self.latest)
+        if ts is None:
+            reasons.append(f"occurred_at must be an ISO 8601 time with offset, got {occurred_at!r}")
+        elif isinstance(ts, str):
+            reasons.append(f"occurred_at must be between 2000-01-01 and now, got {occurred_at!r}")
+        if kind not in _ALL_KINDS:
+            reasons.append(f"unknown kind {kind!r} (expected one of {', '.join(ENTRY_KINDS)})")
+        connects = _connects(connects_text)
+        if connects is None:
+            reasons.append(
+                f"connects must be a whole number from -{MAX_CONNECTS} to {MAX_CONNECTS}, got {connects_text!r}"
+            )
+        elif connects > 0 and kind in SPEND_KINDS:
+            reasons.append(f"a {kind} spends Connects: connects must be negative, got {connects}")
+        elif connects < 0 and kind in GRANT_KINDS:
+            reasons.append(f"a {kind} adds Connects: connects must be positive, got {connects}")
+        if not job and kind in KINDS_NEEDING_JOB:
+            reasons.append(f"a {kind} needs a job reference")
+        if actor:
+            if rules.kinds.get(actor) != "freelancer":
+                reasons.append(f"actor {actor!r} is not a freelancer profile")
+            elif profile_kind == "agency" and (profile, actor) not in rules.members:
+                reasons.append(f"actor {actor!r} is not a member of agency {profile!r}")
+            elif profile_kind == "freelancer" and actor != profile:
+                reasons.append(
+                    f"actor {actor!r} is not the profile's owner: a freelancer entry is acted on by {profile} only"
+                )
+        if reasons:
+            return "; ".join(reasons)
+        return (entry_id, profile, occurred_at, ts, kind, connects, job or None, actor or None, note)
+
+
+def _timestamp(text: str, earliest: int, latest: int) -> int | str | None:
+    """Return UTC microseconds; None when not an ISO 8601 time with offset, "range" when implausible."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    ts = (moment - _EPOCH) // _MICRO
+    return ts if earliest <= ts <= latest else "range"
+
+
+def _connects(text: str) -> int | None:
+    """Return a signed whole number of ASCII digits within +-MAX_CONNECTS, else None."""
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 7:
+        return None
+    value = int(text)
+    return value if -MAX_CONNECTS <= value <= MAX_CONNECTS else None
