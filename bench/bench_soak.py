@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_discord import ROOT, Driver, load_mix, rss_kib
+from bench_discord import EMBEDDING, ROOT, Driver, embedding_section, load_mix, rss_kib
 
 from bot.config import load_settings
 from bot.core.answers import AnswerEngine
@@ -85,7 +85,9 @@ def main() -> None:
         parser.error(f"--messages must be >= {REFERENCE_AT} and --sample-every must divide {REFERENCE_AT}")
 
     gc.set_threshold(20_000, 20, 100)  # the fake runs here: keep this process's collector out of the timings
-    engine = AnswerEngine.from_settings(load_settings(ROOT / "config.yaml"))
+    settings = load_settings(ROOT / "config.yaml")
+    EMBEDDING.update(embedding_section(settings))  # the bot process decides as this engine does
+    engine = AnswerEngine.from_settings(settings)
     texts = load_mix(args.messages, args.seed)
     print(f"{len(texts)} messages (80% chatter / 20% questions), {args.members} members, bursts of {BURST}")
     results: dict[str, Any] = {}
