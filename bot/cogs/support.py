@@ -10,6 +10,7 @@ back what was reserved for it (the member's slot, the entry cooldown): the membe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -106,8 +107,14 @@ class SupportCog(commands.Cog):
         if charge is not None and self.services.ledger is not None:
             # A question about one specific charge: answered from the asker's own ledger, privately.
             return await self._offer_private_explanation(message, charge)
+        engine = self.services.engine
         context = await self._thread_opener(message)
-        decision = self.services.engine.decide(message.content, context)
+        if engine.settles_quickly(message.content):
+            decision = engine.decide(message.content, context)  # chatter or a known phrasing: microseconds
+        else:
+            # The sentence encoder takes milliseconds (a long post, a hundred or more): off the event loop,
+            # so other members' messages and Discord's heartbeats are not held up meanwhile.
+            decision = await asyncio.to_thread(engine.decide, message.content, context)
         plan = plan_reply(decision, self.services.cooldowns, channel_id=message.channel.id, author_id=message.author.id)
         try:
             reply_id = await self._reply(message, decision, plan)

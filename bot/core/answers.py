@@ -66,6 +66,11 @@ class AnswerEngine:
             return ranker.decide(text, context)
         return self._matcher.decide(text)
 
+    def settles_quickly(self, text: str) -> bool:
+        """Whether deciding text needs no model run (chatter, a known phrasing, or no meaning model)."""
+        ranker = self._ranker
+        return ranker is None or ranker.before_model(text)[0] is not None
+
     def needs_context(self, text: str) -> bool:
         """Whether text is a short follow-up to be read with its thread's opening question."""
         ranker = self._ranker
