@@ -380,6 +380,8 @@ def main() -> None:
     engine = AnswerEngine.from_settings(settings)
     print(f"engine: {'meaning model + lexical' if engine.meaning else 'lexical matcher alone'}")
     texts = load_mix(args.messages, args.seed)
+    embedded = sum(not engine.settles_quickly(t) for t in texts)
+    print(f"{embedded} of {len(texts)} flood messages ({embedded / len(texts):.1%}) reach the sentence encoder")
     paced = load_mix(args.paced, args.seed + 1)
     print(
         f"{len(engine.kb.entries)} entries; {len(texts)} flood + {len(paced)} paced messages "

@@ -64,6 +64,8 @@ class EmbeddingSettings:
     suggest_limit: int = 3
     second_topic_confidence: float = 0.6
     followup_max_words: int = 6
+    min_lexical_score: float = 0.15
+    chatter_threshold: float = 0.75
     group_similarity: float = 0.6
 
 
@@ -241,6 +243,8 @@ def _embedding(raw: dict[str, Any], base: Path, written: Path) -> EmbeddingSetti
             raw, "embedding.second_topic_confidence", d.second_topic_confidence, minimum=0.0, maximum=1.0
         ),
         followup_max_words=_int(raw, "embedding.followup_max_words", d.followup_max_words, minimum=1),
+        min_lexical_score=_float(raw, "embedding.min_lexical_score", d.min_lexical_score, minimum=0.0, maximum=1.0),
+        chatter_threshold=_float(raw, "embedding.chatter_threshold", d.chatter_threshold, minimum=0.0, maximum=1.0),
         group_similarity=_float(raw, "embedding.group_similarity", d.group_similarity, minimum=0.0, maximum=1.0),
     )
     _reject_unknown(raw, "embedding", EmbeddingSettings)

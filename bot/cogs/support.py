@@ -109,7 +109,7 @@ class SupportCog(commands.Cog):
             return await self._offer_private_explanation(message, charge)
         engine = self.services.engine
         context = await self._thread_opener(message)
-        if engine.settles_quickly(message.content):
+        if context is None and engine.settles_quickly(message.content):
             decision = engine.decide(message.content, context)  # chatter or a known phrasing: microseconds
         else:
             # The sentence encoder takes milliseconds (a long post, a hundred or more): off the event loop,

@@ -69,7 +69,7 @@ class AnswerEngine:
     def settles_quickly(self, text: str) -> bool:
         """Whether deciding text needs no model run (chatter, a known phrasing, or no meaning model)."""
         ranker = self._ranker
-        return ranker is None or ranker.before_model(text)[0] is not None
+        return ranker is None or ranker.settles_without_model(text)
 
     def needs_context(self, text: str) -> bool:
         """Whether text is a short follow-up to be read with its thread's opening question."""

@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from bot.core.chatter_gate import cached_gate
 from bot.core.examples import Example
 from bot.core.knowledge import KnowledgeBase
 from bot.core.matcher import Decision, Matcher
@@ -123,7 +124,9 @@ def fold_rankers(
     for fold in range(folds):
         training = [e for e, f in zip(examples, assignment, strict=True) if f != fold]
         index = SemanticIndex.build(kb, training, meaning.encoder, meaning.cache, meaning.settings.head_weight)
-        rankers.append(MeaningRanker(matcher, index, meaning.encoder, meaning.confidence, meaning.settings))
+        # The chatter gate is learned from the examples too: each fold's gate never saw the fold.
+        gate = cached_gate(training, meaning.settings.chatter_threshold, meaning.cache)
+        rankers.append(MeaningRanker(matcher, index, meaning.encoder, meaning.confidence, meaning.settings, gate))
     return assignment, rankers
 
 

@@ -38,6 +38,7 @@ class Example:
     text: str
     entry_id: str | None
     lenient: bool = False
+    why: str | None = None  # an off-topic example's kind: greeting, thanks, chatter, off-topic...
 
 
 def load_examples(folder: str | Path) -> list[Example]:
@@ -71,5 +72,6 @@ def read_examples(path: Path) -> list[Example]:
             topic = item.get("topic") if key == "questions" else None
             if key == "questions" and not isinstance(topic, str):
                 raise ExamplesError(f"{path}: questions item {number}: needs a topic (an entry id)")
-            out.append(Example(text.strip(), topic, lenient=item.get("why") == "lenient"))
+            why = item.get("why") if isinstance(item.get("why"), str) else None
+            out.append(Example(text.strip(), topic, lenient=why == "lenient", why=why))
     return out

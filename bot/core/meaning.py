@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.config import EmbeddingSettings
+from bot.core.chatter_gate import ChatterGate, cached_gate
 from bot.core.confidence import ConfidenceModel, ConfidenceUnavailable, load_confidence
 from bot.core.embed_cache import EmbeddingCache
 from bot.core.encoder import EncoderUnavailable, SentenceEncoder, load_encoder
@@ -35,13 +36,14 @@ class MeaningModel:
     confidence: ConfidenceModel
     cache: EmbeddingCache
     examples: list[Example]
+    gate: ChatterGate | None = None
     _training: threading.Lock = field(default_factory=threading.Lock)
     _trainers: list[threading.Thread] = field(default_factory=list)
 
     def ranker(self, kb: KnowledgeBase, matcher: Matcher) -> MeaningRanker:
         """Build the ranker for kb now, training its head if no cached one fits (about a second)."""
         index = SemanticIndex.build(kb, self.examples, self.encoder, self.cache, self.settings.head_weight)
-        return MeaningRanker(matcher, index, self.encoder, self.confidence, self.settings)
+        return MeaningRanker(matcher, index, self.encoder, self.confidence, self.settings, self.gate)
 
     def ranker_soon(
         self, kb: KnowledgeBase, matcher: Matcher, previous: MeaningRanker, install: Callable[[MeaningRanker], None]
@@ -55,7 +57,7 @@ class MeaningModel:
         interim = SemanticIndex.build(
             kb, self.examples, self.encoder, self.cache, self.settings.head_weight, head=previous.index.head_for
         )
-        ranker = MeaningRanker(matcher, interim, self.encoder, self.confidence, self.settings)
+        ranker = MeaningRanker(matcher, interim, self.encoder, self.confidence, self.settings, self.gate)
         if interim.head_is_final:
             return ranker
 
@@ -93,7 +95,8 @@ def load_meaning(settings: EmbeddingSettings) -> MeaningModel | None:
         log.warning("meaning model unavailable, answering with the lexical matcher alone: %s", exc)
         return None
     cache = EmbeddingCache(settings.cache_path, encoder.sha256, encoder.dim)
-    return MeaningModel(settings, encoder, confidence, cache, examples)
+    gate = cached_gate(examples, settings.chatter_threshold, cache)
+    return MeaningModel(settings, encoder, confidence, cache, examples, gate)
 
 
 __all__ = ["Head", "MeaningModel", "load_meaning"]

@@ -1,9 +1,12 @@
 """Decide answer / suggest / silent with the meaning model, and know when not to answer.
 
 The order of a decision:
-1. chatter (greetings, thanks, one word, nothing meaningful) is silent before anything is embedded,
-   so most of a busy channel never reaches the model;
+1. chatter (greetings, thanks, one word, nothing meaningful, and what the chatter gate, a tiny hashed
+   n-gram classifier, is sure is small talk) is silent before anything is embedded, so most of a busy
+   channel never reaches the encoder;
 2. a message that is exactly a known phrasing gets that entry (what a moderator taught is obeyed);
+   one whose best lexical score is under min_lexical_score shares almost no words with the knowledge
+   base ("anyone here from Lagos?") and is silent, also without the encoder;
 3. the message is embedded once and every entry ranked (semantic.py); the confidence model turns the
    features into p(best entry is right);
 4. answer when p >= answer_confidence; suggest the best few when p >= suggest_confidence; else silent.
@@ -20,11 +23,13 @@ import numpy as np
 
 from bot.config import EmbeddingSettings, MatcherSettings
 from bot.core import text as textmod
+from bot.core.chatter_gate import ChatterGate
 from bot.core.confidence import ConfidenceModel
 from bot.core.encoder import SentenceEncoder
 from bot.core.matcher import MAX_SENTENCES, MIN_WORDS, Candidate, Decision, Matcher
 from bot.core.semantic import Analysis, SemanticIndex
 
+UNGROUNDED = "silent: shares almost no words with the knowledge base (not embedded)"
 # A post asking more than this many questions is rare; embedding each costs a few milliseconds.
 MAX_QUESTIONS_PER_POST = 4
 
@@ -47,12 +52,14 @@ class MeaningRanker:
         encoder: SentenceEncoder,
         confidence: ConfidenceModel,
         settings: EmbeddingSettings,
+        gate: ChatterGate | None = None,
     ) -> None:
         self.matcher = matcher
         self.index = index
         self._encoder = encoder
         self._confidence = confidence
         self._settings = settings
+        self._gate = gate
 
     @property
     def matcher_settings(self) -> MatcherSettings:
@@ -63,13 +70,26 @@ class MeaningRanker:
         early, query = self.before_model(message)
         if early is not None:
             return early
-        alone = self.score(query)
-        unsure = alone.confidence < self._settings.answer_confidence
+        lexical = self.lexical(query)
+        grounded = max(lexical.values(), default=0.0) >= self._settings.min_lexical_score
+        alone = self.score(query, lexical) if grounded else None
+        unsure = alone is None or alone.confidence < self._settings.answer_confidence
         if context and unsure and context.strip() != query.strip() and self.is_follow_up(query):
             # "and for the agency?" means little alone: read it with the question that opened the thread.
             combined = f"{context[: self.matcher_settings.max_input_chars]}\n{query}"
             return self._plan(self.score(combined), combined, with_context=True)
+        if alone is None:
+            return Decision("silent", None, 0.0, (), UNGROUNDED)
         return self._plan(alone, query, with_context=False)
+
+    def settles_without_model(self, message: str) -> bool:
+        """Whether deciding message (outside a thread) needs no embedding: chatter, known, or ungrounded."""
+        early, query = self.before_model(message)
+        return early is not None or max(self.lexical(query).values(), default=0.0) < self._settings.min_lexical_score
+
+    def lexical(self, text: str) -> dict[str, float]:
+        """The lexical matcher's score for every entry it finds any overlap with."""
+        return {c.entry_id: c.score for c in self.matcher.rank(text, limit=len(self.index.entry_ids))}
 
     def is_follow_up(self, message: str) -> bool:
         """A message short enough to mean little without the question that opened its thread."""
@@ -94,11 +114,13 @@ class MeaningRanker:
             entry_id = self.matcher.index.entries[exact].id
             reason = f"answer: best {entry_id} (exact known phrasing)"
             return Decision("answer", entry_id, 1.0, (Candidate(entry_id, 1.0, message),), reason), message
+        if self._gate is not None and self._gate.is_chatter(message):
+            return Decision("silent", None, 0.0, (), "chatter (the chatter gate): small talk, not a question"), message
         return None, message
 
-    def score(self, text: str) -> Scored:
+    def score(self, text: str, lexical: dict[str, float] | None = None) -> Scored:
         """Embed text and rank every entry, with the confidence that the best one is right."""
-        lexical = {c.entry_id: c.score for c in self.matcher.rank(text, limit=len(self.index.entry_ids))}
+        lexical = self.lexical(text) if lexical is None else lexical
         vector = self._encoder.encode([text])[0]
         analysis = self.index.analyse(vector, lexical, len(textmod.words(text)))
         return Scored(analysis, self._confidence.probability(analysis.features))
@@ -134,8 +156,7 @@ class MeaningRanker:
         vectors = self._encoder.encode(parts)
         best: tuple[float, str] | None = None
         for part, vector in zip(parts, vectors, strict=True):
-            lexical = {c.entry_id: c.score for c in self.matcher.rank(part, limit=len(self.index.entry_ids))}
-            analysis = self.index.analyse(vector, lexical, len(textmod.words(part)))
+            analysis = self.index.analyse(vector, self.lexical(part), len(textmod.words(part)))
             entry_id = self.index.entry_ids[analysis.order[0]]
             confidence = self._confidence.probability(analysis.features)
             if entry_id != main and confidence >= self._settings.second_topic_confidence:

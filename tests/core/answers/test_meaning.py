@@ -14,8 +14,11 @@ import pytest
 
 from bot.config import load_settings
 from bot.core.answers import AnswerEngine
+from bot.core.chatter_gate import CHATTER_KINDS, train_gate
 from bot.core.embed_cache import EmbeddingCache
 from bot.core.encoder import BUNDLED_MODEL_DIR, EncoderUnavailable, load_encoder
+from bot.core.evaluation import load_questions
+from bot.core.examples import load_examples
 from bot.core.feedback import UnansweredItem
 from bot.core.kb_history import KnowledgeHistory
 from bot.core.kb_store import KnowledgeStore
@@ -26,6 +29,7 @@ from tests.shared_cache import EMBEDDING_CACHE
 
 from .conftest import ROOT
 
+HOLDOUT = ROOT / "tests" / "data" / "holdout.yaml"
 REFERENCE = json.loads((ROOT / "tests" / "data" / "minilm-reference.json").read_text(encoding="utf-8"))
 
 
@@ -168,3 +172,22 @@ def test_the_unanswered_queue_groups_by_meaning_with_the_model(meaning_engine: A
     )
     by_entry = {g.closest.entry_id: len(g.questions) for g in groups if g.closest}
     assert by_entry == {"agency-buying-billing": 3, "expiry-rollover": 3}
+
+
+def test_the_chatter_gate_silences_unseen_small_talk_and_no_question():
+    examples = load_examples(ROOT / "knowledge" / "examples")
+    trained, unseen = examples[::2], examples[1::2]
+    gate = train_gate(trained, threshold=load_settings(ROOT / "config.yaml").embedding.chatter_threshold)
+    assert gate is not None
+    chatter = [e.text for e in unseen if e.why in CHATTER_KINDS]
+    questions = [e.text for e in unseen if e.entry_id] + [q.text for q in load_questions(HOLDOUT)]
+    gated = [t for t in chatter if gate.is_chatter(t)]
+    assert len(gated) >= 0.6 * len(chatter), (len(gated), len(chatter))
+    assert [t for t in questions if gate.is_chatter(t)] == []
+
+
+def test_gated_chatter_never_reaches_the_encoder(meaning_engine: AnswerEngine):
+    for text in ("hello everyone, new member here", "anyone here from Kenya? let's connect"):
+        assert meaning_engine.settles_quickly(text)
+        assert meaning_engine.decide(text).action == "silent"
+    assert not meaning_engine.settles_quickly("can i move my connects to my agency profile")
