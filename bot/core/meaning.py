@@ -1,4 +1,4 @@
-"""Everything the meaning model needs, loaded once: encoder, confidence model, embedding cache, examples.
+"""Everything the meaning model needs, loaded once: encoder, confidence model, cache, examples, chatter gate.
 
 `load_meaning` never raises for a missing or corrupt model: it logs one warning naming what is wrong
 and returns None, and the answer engine carries on with the lexical matcher alone.
@@ -22,7 +22,7 @@ from bot.core.examples import Example, ExamplesError, load_examples
 from bot.core.knowledge import KnowledgeBase
 from bot.core.matcher import Matcher
 from bot.core.ranker import MeaningRanker
-from bot.core.semantic import Head, SemanticIndex
+from bot.core.semantic import SemanticIndex
 
 log = logging.getLogger(__name__)
 
@@ -98,5 +98,3 @@ def load_meaning(settings: EmbeddingSettings) -> MeaningModel | None:
     gate = cached_gate(examples, settings.chatter_threshold, cache)
     return MeaningModel(settings, encoder, confidence, cache, examples, gate)
 
-
-__all__ = ["Head", "MeaningModel", "load_meaning"]
