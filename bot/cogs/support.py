@@ -109,9 +109,10 @@ class SupportCog(commands.Cog):
             return await self._offer_private_explanation(message, charge)
         engine = self.services.engine
         context = await self._thread_opener(message)
-        if context is None and engine.settles_quickly(message.content):
-            decision = engine.decide(message.content, context)  # chatter or a known phrasing: microseconds
-        else:
+        # Chatter or a known phrasing is settled in microseconds, once; in a thread a short message may
+        # need the opener read with it, so it always goes the full way.
+        decision = engine.decide_quickly(message.content) if context is None else None
+        if decision is None:
             # The sentence encoder takes milliseconds (a long post, a hundred or more): off the event loop,
             # so other members' messages and Discord's heartbeats are not held up meanwhile.
             decision = await asyncio.to_thread(engine.decide, message.content, context)

@@ -66,10 +66,14 @@ class AnswerEngine:
             return ranker.decide(text, context)
         return self._matcher.decide(text)
 
+    def decide_quickly(self, text: str) -> Decision | None:
+        """The decision for text when it needs no sentence encoder (chatter, a known phrasing, no model), else None."""
+        ranker = self._ranker
+        return self._matcher.decide(text) if ranker is None else ranker.decide_without_model(text)
+
     def settles_quickly(self, text: str) -> bool:
         """Whether deciding text needs no model run (chatter, a known phrasing, or no meaning model)."""
-        ranker = self._ranker
-        return ranker is None or ranker.settles_without_model(text)
+        return self.decide_quickly(text) is not None
 
     def needs_context(self, text: str) -> bool:
         """Whether text is a short follow-up to be read with its thread's opening question."""

@@ -82,10 +82,14 @@ class MeaningRanker:
             return Decision("silent", None, 0.0, (), UNGROUNDED)
         return self._plan(alone, query, with_context=False)
 
-    def settles_without_model(self, message: str) -> bool:
-        """Whether deciding message (outside a thread) needs no embedding: chatter, known, or ungrounded."""
+    def decide_without_model(self, message: str) -> Decision | None:
+        """The decision for a message (outside a thread) that needs no embedding, else None."""
         early, query = self.before_model(message)
-        return early is not None or max(self.lexical(query).values(), default=0.0) < self._settings.min_lexical_score
+        if early is not None:
+            return early
+        if max(self.lexical(query).values(), default=0.0) < self._settings.min_lexical_score:
+            return Decision("silent", None, 0.0, (), UNGROUNDED)
+        return None
 
     def lexical(self, text: str) -> dict[str, float]:
         """The lexical matcher's score for every entry it finds any overlap with."""
