@@ -50,7 +50,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.bench_ledger import generate, import_in_child  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.core.knowledge import load_knowledge  # noqa: E402
+from bot.core.knowledge.loader import load_knowledge  # noqa: E402
 from bot.core.ledger.series import balance_chart  # noqa: E402
 from bot.core.ledger.service import LedgerService  # noqa: E402
 from bot.core.ledger.store import LedgerStore  # noqa: E402

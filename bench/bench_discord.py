@@ -48,9 +48,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.core.answers import AnswerEngine  # noqa: E402
-from bot.core.channel_policy import Reply, plan_reply  # noqa: E402
-from bot.core.cooldowns import Cooldowns  # noqa: E402
+from bot.core.channel.cooldowns import Cooldowns  # noqa: E402
+from bot.core.channel.policy import Reply, plan_reply  # noqa: E402
+from bot.core.matching.answers import AnswerEngine  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord  # noqa: E402
 
 READY_TIMEOUT = 60.0

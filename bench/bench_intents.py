@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.core.knowledge import Entry, KnowledgeBase  # noqa: E402
-from bot.core.matcher import Matcher  # noqa: E402
+from bot.core.knowledge.model import Entry, KnowledgeBase  # noqa: E402
+from bot.core.matching.matcher import Matcher  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 # The current data set's out-of-scope *training* utterances: the meaning head's off-topic class.
@@ -87,12 +87,12 @@ def meaning(phrasings: dict[str, list[str]], off_topic: list[str]) -> Scorer:
     """The shipped meaning model: embeddings + a head trained on the K phrasings (and the data set's own
     out-of-scope training utterances as the off-topic class, where it has them) + the shipped confidence
     model, unchanged (its features are domain-free). The score is p(top entry is right)."""
-    from bot.core.confidence import load_confidence
-    from bot.core.embed_cache import EmbeddingCache
-    from bot.core.encoder import load_encoder
-    from bot.core.examples import Example
-    from bot.core.ranker import MeaningRanker
-    from bot.core.semantic import SemanticIndex
+    from bot.core.matching.embeddings.cache import EmbeddingCache
+    from bot.core.matching.embeddings.confidence import load_confidence
+    from bot.core.matching.embeddings.encoder import load_encoder
+    from bot.core.matching.embeddings.ranker import MeaningRanker
+    from bot.core.matching.embeddings.semantic import SemanticIndex
+    from bot.core.matching.examples import Example
 
     kb = _kb(phrasings)
     settings = load_settings(ROOT / "config.yaml")

@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import MatcherSettings  # noqa: E402
-from bot.core.answers import AnswerEngine  # noqa: E402
-from bot.core.kb_files import atomic_write  # noqa: E402
-from bot.core.kb_history import KnowledgeHistory  # noqa: E402
-from bot.core.kb_store import KnowledgeStore  # noqa: E402
-from bot.core.knowledge import load_knowledge  # noqa: E402
+from bot.core.knowledge.files import atomic_write  # noqa: E402
+from bot.core.knowledge.history import KnowledgeHistory  # noqa: E402
+from bot.core.knowledge.loader import load_knowledge  # noqa: E402
+from bot.core.knowledge.store import KnowledgeStore  # noqa: E402
+from bot.core.matching.answers import AnswerEngine  # noqa: E402
 
 ENTRY = "taxes-vat"
 PHRASES = ["when is {w} due", "what is {w}", "{w} explained", "how does {w} work", "{w} question", "{w} help me"]

@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.core.knowledge import load_knowledge  # noqa: E402
+from bot.core.knowledge.loader import load_knowledge  # noqa: E402
 from bot.core.ledger.access import Viewer  # noqa: E402
 from bot.core.ledger.service import LedgerService  # noqa: E402
 from bot.core.ledger.store import LedgerStore  # noqa: E402

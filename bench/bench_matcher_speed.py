@@ -120,8 +120,8 @@ def run_one(size: int, n_queries: int, seed: int) -> dict[str, float]:
     from rapidfuzz import fuzz, process, utils
 
     from bot.config import load_settings
-    from bot.core.knowledge import load_knowledge
-    from bot.core.matcher import Matcher
+    from bot.core.knowledge.loader import load_knowledge
+    from bot.core.matching.matcher import Matcher
 
     rng = random.Random(seed)
     settings = load_settings(ROOT / "config.yaml").matcher

@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.core.answers import AnswerEngine  # noqa: E402
-from bot.core.encoder import BUNDLED_MODEL_DIR, _read_encoder  # noqa: E402
-from bot.core.examples import load_examples  # noqa: E402
-from bot.core.knowledge import load_knowledge  # noqa: E402
-from bot.core.meaning import load_meaning  # noqa: E402
-from bot.core.semantic import SemanticIndex, train_head  # noqa: E402
+from bot.core.knowledge.loader import load_knowledge  # noqa: E402
+from bot.core.matching.answers import AnswerEngine  # noqa: E402
+from bot.core.matching.embeddings.encoder import BUNDLED_MODEL_DIR, _read_encoder  # noqa: E402
+from bot.core.matching.embeddings.meaning import load_meaning  # noqa: E402
+from bot.core.matching.embeddings.semantic import SemanticIndex, train_head  # noqa: E402
+from bot.core.matching.examples import load_examples  # noqa: E402
 
 SEED_QUESTION = "How do I use my agency's connects instead of mine?"
 # `python -m bot ARGS`, then the process's own peak RSS in MB on a last line: VmHWM, the high-water mark

@@ -30,15 +30,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.core.answers import AnswerEngine  # noqa: E402
-from bot.core.feedback import UnansweredItem  # noqa: E402
-from bot.core.question_groups import (  # noqa: E402
+from bot.core.channel.feedback import UnansweredItem  # noqa: E402
+from bot.core.channel.question_groups import (  # noqa: E402
     LexicalVectoriser,
     closest_entry,
     cluster,
     distinct_questions,
     group_queue,
 )
+from bot.core.matching.answers import AnswerEngine  # noqa: E402
 
 
 def source_texts() -> list[str]:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_discord import EMBEDDING, ROOT, Driver, embedding_section, load_mix, rss_kib
 
 from bot.config import load_settings
-from bot.core.answers import AnswerEngine
+from bot.core.matching.answers import AnswerEngine
 
 REFERENCE_AT = 20_000  # the growth limit is measured from here (start-up and warm caches are done by then)
 GROWTH_LIMIT = 0.10

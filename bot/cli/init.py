@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bot.cli import EXIT_FAILED, EXIT_OK
 from bot.config import PACKAGED_CONFIG_PATH, PACKAGED_DEFAULTS
-from bot.core.knowledge import ENTRIES_DIR, RULES_FILE, load_knowledge
+from bot.core.knowledge.loader import load_knowledge
+from bot.core.knowledge.model import ENTRIES_DIR, RULES_FILE
 
 CONFIG_NAME = "config.yaml"
 KNOWLEDGE_NAME = "knowledge"

@@ -11,7 +11,7 @@ from bot.cli.kb_eval import register_eval
 from bot.cli.kb_queue import register_queue
 from bot.cli.kb_versions import register_versions
 from bot.core.errors import KnowledgeError
-from bot.core.knowledge import load_knowledge
+from bot.core.knowledge.loader import load_knowledge
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

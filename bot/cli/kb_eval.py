@@ -7,9 +7,9 @@ from pathlib import Path
 
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
-from bot.core.cross_validation import FOLDS, Labelled, Outcomes, cross_validate, tally
-from bot.core.evaluation import load_chatter, load_questions
-from bot.core.examples import read_examples
+from bot.core.matching.cross_validation import FOLDS, Labelled, Outcomes, cross_validate, tally
+from bot.core.matching.evaluation import load_chatter, load_questions
+from bot.core.matching.examples import read_examples
 
 HOLDOUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "holdout.yaml"
 

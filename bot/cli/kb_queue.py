@@ -1,6 +1,6 @@
 """`python -m bot kb unanswered` and `kb teach-group N`: the unanswered queue grouped by meaning, for operators.
 
-Same core as /faq unanswered (bot.core.question_groups): groups largest first, numbered in that order.
+Same core as /faq unanswered (bot.core.channel.question_groups): groups largest first, numbered in that order.
 `teach-group N` teaches every phrasing of group N to an entry (its closest entry unless --entry) as one
 version, acting as `cli:<os user>`, and takes those items off the queue. The running bot shares the
 feedback database and picks the changed entry file up with its watcher (or /faq reload).
@@ -16,10 +16,10 @@ from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.kb_versions import operator
 from bot.config import Settings
-from bot.core.answers import AnswerEngine
-from bot.core.feedback import FeedbackStore
-from bot.core.kb_store import KnowledgeStore
-from bot.core.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue
+from bot.core.channel.feedback import FeedbackStore
+from bot.core.channel.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue
+from bot.core.knowledge.store import KnowledgeStore
+from bot.core.matching.answers import AnswerEngine
 
 EXAMPLES = 3
 

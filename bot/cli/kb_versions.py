@@ -13,8 +13,8 @@ import sys
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import settings_from, settings_to_change_knowledge
 from bot.core.errors import EntryNotFound, KnowledgeError
-from bot.core.kb_history import EntryVersion, KnowledgeHistory
-from bot.core.kb_store import KnowledgeStore
+from bot.core.knowledge.history import EntryVersion, KnowledgeHistory
+from bot.core.knowledge.store import KnowledgeStore
 
 
 def register_versions(commands: argparse._SubParsersAction) -> None:

@@ -17,7 +17,8 @@ from bot.cli import EXIT_OK, EXIT_USAGE, add_config_option
 from bot.cli.common import settings_from
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, LedgerError
-from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.knowledge.loader import load_knowledge
+from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger import open_ledger
 from bot.core.ledger.access import Viewer
 from bot.core.ledger.importer import import_ledger, reset_demo

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.core.knowledge import KnowledgeBase
-from bot.core.matcher import Decision
+from bot.core.knowledge.model import KnowledgeBase
+from bot.core.matching.matcher import Decision
 
 RULE = "─" * 60
 

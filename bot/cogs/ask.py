@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.feedback import FeedbackStore, Post
-from bot.core.text import looks_like_question
+from bot.core.channel.feedback import FeedbackStore, Post
+from bot.core.matching.text import looks_like_question
 from bot.ui.embeds import answer_embed, no_answer_embed, suggestion_embed
 from bot.ui.views import feedback_view, suggestion_view
 

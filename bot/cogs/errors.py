@@ -64,9 +64,7 @@ class ErrorHandler(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.tree.on_error = self._previous
 
-    async def on_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
+    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Tell the member what went wrong, or log the failure and apologise."""
         where = f"/{interaction.command.qualified_name}" if interaction.command else "an app command"
         message = explain(error)

@@ -17,7 +17,8 @@ import discord
 from discord import app_commands
 
 from bot.core.errors import BotError, EditConflict, EntryNotFound, KnowledgeError
-from bot.core.kb_store import Change, KnowledgeStore
+from bot.core.knowledge.changes import Change
+from bot.core.knowledge.store import KnowledgeStore
 from bot.ui.embeds import clip
 from bot.ui.faq_modals import EntryModal, TeachModal, entry_values
 from bot.ui.faq_text import change_text, issues_text, log_text

@@ -1,7 +1,7 @@
 """/faq add, edit, remove, restore, history, revert, stats, reload and "Teach the bot" (/faq unanswered: faq_queue.py).
 
 Moderators curate the knowledge base from Discord; this cog only translates. Every change goes through
-the knowledge store (bot.core.kb_store), which validates it, writes knowledge/ atomically, records the
+the knowledge store (bot.core.knowledge.store), which validates it, writes knowledge/ atomically, records the
 version and puts it in service before the moderator sees "saved". Store calls block (fsync, SQLite), so
 they run in a worker thread.
 
@@ -25,8 +25,8 @@ from discord import app_commands
 from bot.cogs.faq_forms import MAX_CHOICES, actor_of, moderator_check, moderator_only
 from bot.cogs.faq_queue import FaqQueue
 from bot.core.errors import KnowledgeError
-from bot.core.kb_review import review_entries
-from bot.core.kb_store import DiskReload
+from bot.core.knowledge.changes import DiskReload
+from bot.core.knowledge.review import review_entries
 from bot.ui.embeds import clip
 from bot.ui.faq_modals import entry_values, fits_in_form
 from bot.ui.faq_text import change_text, history_embed, issues_text, stats_embed

@@ -1,6 +1,6 @@
 """/faq unanswered: the queue grouped by meaning, biggest gap first; one click teaches a whole group.
 
-The groups come from bot.core.question_groups (silences and "Not helpful" votes, each group with its
+The groups come from bot.core.channel.question_groups (silences and "Not helpful" votes, each group with its
 closest entry). One moderator's queue message is one QueueBrowser: the groups as last computed, the
 group shown, and the entry picked for it (the closest one until the moderator picks another). Every write
 goes through the stores: the knowledge store validates a group's phrasings and writes them as one version
@@ -18,11 +18,11 @@ import discord
 from discord import app_commands
 
 from bot.cogs.faq_forms import FaqForms, actor_of, moderator_only
+from bot.core.channel.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue
 from bot.core.errors import KnowledgeError
-from bot.core.kb_review import suggest_entry_id
-from bot.core.kb_store import Change
-from bot.core.knowledge import MAX_QUESTION_CHARS, normalise_phrasing
-from bot.core.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue
+from bot.core.knowledge.changes import Change
+from bot.core.knowledge.model import MAX_QUESTION_CHARS, normalise_phrasing
+from bot.core.knowledge.review import suggest_entry_id
 from bot.ui.embeds import clip
 from bot.ui.faq_modals import LIST_LIMIT
 from bot.ui.faq_text import group_taught_text, groups_embed, issues_text

@@ -19,11 +19,11 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.core.channel_policy import MessageFacts, Reply, ReplyPlan, judge_message, plan_reply
-from bot.core.feedback import Post
+from bot.core.channel.feedback import Post
+from bot.core.channel.policy import MessageFacts, Reply, ReplyPlan, judge_message, plan_reply
 from bot.core.ledger.charges import ChargeQuestion, recognise_charge_question
-from bot.core.matcher import Decision
-from bot.core.text import looks_like_question
+from bot.core.matching.matcher import Decision
+from bot.core.matching.text import looks_like_question
 from bot.ui.connects_views import explain_privately_text, explain_privately_view
 from bot.ui.embeds import answer_embed, earlier_answer_text, suggestion_embed
 from bot.ui.views import feedback_view, suggestion_view

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.core.knowledge import KnowledgeBase
+from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger.access import ACTED, ALL
 from bot.core.ledger.explain import Explanation, connects
 from bot.core.ledger.models import AccessRecord, History, HistorySection, LedgerEntry, mask_billing_method

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.core.knowledge import Entry, KnowledgeBase
-from bot.core.matcher import Candidate
+from bot.core.knowledge.model import Entry, KnowledgeBase
+from bot.core.matching.matcher import Candidate
 
 ANSWER_COLOUR = discord.Colour.green()
 SUGGEST_COLOUR = discord.Colour.gold()
@@ -43,11 +43,7 @@ def answer_embed(entry: Entry, see_also: Sequence[Entry] = ()) -> discord.Embed:
 
 def suggestion_embed(candidates: Sequence[Candidate], kb: KnowledgeBase) -> discord.Embed:
     """The "Did you mean…" card listing the candidate questions (the buttons repeat them)."""
-    lines = [
-        f"{i}. {kb.entries[c.entry_id].question}"
-        for i, c in enumerate(candidates, 1)
-        if c.entry_id in kb.entries
-    ]
+    lines = [f"{i}. {kb.entries[c.entry_id].question}" for i, c in enumerate(candidates, 1) if c.entry_id in kb.entries]
     return discord.Embed(
         title=SUGGEST_TEXT, description=clip("\n".join(lines), DESCRIPTION_LIMIT), colour=SUGGEST_COLOUR
     )

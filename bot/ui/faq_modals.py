@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import discord
 
-from bot.core.knowledge import MAX_ANSWER_CHARS, MAX_ID_CHARS, MAX_QUESTION_CHARS, MIN_ALTERNATES, Entry
+from bot.core.knowledge.model import MAX_ANSWER_CHARS, MAX_ID_CHARS, MAX_QUESTION_CHARS, MIN_ALTERNATES, Entry
 from bot.ui.embeds import clip
 from bot.ui.replies import report_unexpected
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.core.channel.question_groups import QuestionGroup
 from bot.core.errors import KnowledgeError
-from bot.core.kb_history import EntryVersion
-from bot.core.kb_review import EntryReview
-from bot.core.kb_store import Change
-from bot.core.knowledge import MAX_PHRASING_CHARS, KnowledgeBase
-from bot.core.question_groups import QuestionGroup
+from bot.core.knowledge.changes import Change
+from bot.core.knowledge.history import EntryVersion
+from bot.core.knowledge.model import MAX_PHRASING_CHARS, KnowledgeBase
+from bot.core.knowledge.review import EntryReview
 from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip
 
 MOD_COLOUR = discord.Colour.blurple()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.core.errors import BotError
-from bot.core.kb_history import EntryVersion
+from bot.core.knowledge.history import EntryVersion
 from bot.ui.embeds import clip
 from bot.ui.replies import report_unexpected, safe_send, user_message
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.core.feedback import Post, VoteOutcome
-from bot.core.knowledge import KnowledgeBase
-from bot.core.matcher import Candidate
+from bot.core.channel.feedback import Post, VoteOutcome
+from bot.core.knowledge.model import KnowledgeBase
+from bot.core.matching.matcher import Candidate
 from bot.ui.embeds import answer_embed, clip
 from bot.ui.replies import guarded, safe_send
 
@@ -105,9 +105,7 @@ class PickButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         services = _services(interaction)
         entry = services.engine.kb.entry(self.entry_id)
-        await interaction.response.edit_message(
-            content=None, embed=answer_embed(entry), view=feedback_view(entry.id)
-        )
+        await interaction.response.edit_message(content=None, embed=answer_embed(entry), view=feedback_view(entry.id))
         message = interaction.message
         if message is not None:
             services.feedback.submit_background(

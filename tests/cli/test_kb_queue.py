@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from bot.cli.kb_versions import operator
-from bot.core.feedback import FeedbackStore
-from bot.core.kb_history import KnowledgeHistory
+from bot.core.channel.feedback import FeedbackStore
+from bot.core.knowledge.history import KnowledgeHistory
 from tests.cli.test_kb_versions import ROOT, bot
 
 STUDENTS = [

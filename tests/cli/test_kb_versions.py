@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.kb_history import KnowledgeHistory
-from bot.core.kb_store import KnowledgeStore
-from bot.core.knowledge import load_knowledge
+from bot.core.knowledge.history import KnowledgeHistory
+from bot.core.knowledge.loader import load_knowledge
+from bot.core.knowledge.store import KnowledgeStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from bot.config import load_settings
-from bot.core.examples import load_examples
+from bot.core.matching.examples import load_examples
 from bot.discord_bot import SupportBot
 from bot.services import Services, build_services
 from tests.e2e.fake_discord import FakeDiscord
@@ -241,7 +241,7 @@ def labelled_texts() -> list[str]:
 
 def find_text(services: Services, action: str, *, question_shaped: bool | None = None) -> str:
     """Pick a labelled message the engine in service decides `action` for (so tests follow the matcher)."""
-    from bot.core.text import looks_like_question
+    from bot.core.matching.text import looks_like_question
 
     for text in labelled_texts():
         if services.engine.decide(text).action != action:

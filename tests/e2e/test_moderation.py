@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.core.knowledge import load_knowledge
+from bot.core.knowledge.loader import load_knowledge
 from tests.e2e.conftest import RunningBot, StartBot, World, find_text
 from tests.e2e.fake_discord import FakeInteraction
 from tests.e2e.payloads import CHANNEL_MESSAGE, EPHEMERAL, MESSAGE_COMMAND, MODAL, UPDATE_MESSAGE

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.feedback import FeedbackStore
+from bot.core.channel.feedback import FeedbackStore
 from bot.discord_bot import MessageContentIntentDisabled
 from tests.e2e.conftest import REPO, RunningBot, StartBot, World, write_config
 

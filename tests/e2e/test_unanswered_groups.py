@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.feedback import Post
+from bot.core.channel.feedback import Post
 from tests.e2e.conftest import RunningBot, StartBot, World
 from tests.e2e.fake_discord import FakeInteraction
 from tests.e2e.payloads import DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, EPHEMERAL, MODAL, UPDATE_MESSAGE

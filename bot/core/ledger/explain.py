@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.knowledge import KnowledgeBase
+from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger.models import AGENCY_ADMIN_ROLES, LedgerEntry, Membership, Profile
 
 SEPARATE = "separate-balances"

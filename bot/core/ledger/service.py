@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.core.errors import PermissionDenied, ProfileNotFound, ReferenceNotFound
-from bot.core.knowledge import KnowledgeBase
+from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger.access import Viewer, entry_access, plan_history
 from bot.core.ledger.charges import ChargeQuestion, recognise_charge_question
 from bot.core.ledger.explain import EntryContext, Explanation, explain_entry

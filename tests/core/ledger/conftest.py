@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from ledger_sample import PROFILES, REPO
 
-from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.knowledge.loader import load_knowledge
+from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger import open_ledger
 from bot.core.ledger.service import LedgerService
 from bot.core.ledger.store import LedgerStore

@@ -1,0 +1,276 @@
+"""Every version of every knowledge-base entry, in SQLite. All of the history's SQL lives here.
+
+One row per version: the entry file's full text after the change (for a removal, the text that was
+removed), who made it, when, the action and a one-line summary. Version numbers count from 1 per entry
+and never repeat, so "version 3" means the same thing in the history, the edit modal and `kb revert`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.errors import VersionNotFound
+from bot.core.knowledge.diff import describe_text_change
+from bot.core.sqlite_wal import use_wal
+
+log = logging.getLogger(__name__)
+
+# Each step brings the schema from version N-1 to N (PRAGMA user_version); append, never edit.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE entry_versions (
+            entry_id TEXT NOT NULL,
+            version  INTEGER NOT NULL CHECK (version >= 1),
+            action   TEXT NOT NULL,
+            actor    TEXT NOT NULL,
+            at       TEXT NOT NULL,
+            summary  TEXT NOT NULL,
+            content  TEXT NOT NULL,
+            removed  INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),
+            PRIMARY KEY (entry_id, version)
+        ) WITHOUT ROWID
+        """,
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+DISK_ACTOR = "disk"
+ACTIONS = ("original", "external", "add", "edit", "teach", "remove", "restore", "revert")
+
+
+@dataclass(frozen=True)
+class EntryVersion:
+    """One recorded version of an entry: its file text and who changed it, when, how."""
+
+    entry_id: str
+    version: int
+    action: str
+    actor: str
+    at: dt.datetime
+    summary: str
+    content: str
+    removed: bool
+
+
+class KnowledgeHistory:
+    """The version store: append-only rows, one SQLite connection per call (safe from any thread)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            use_wal(conn)
+            self._migrate(conn)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            # History is the safety net for "nothing is ever lost": pay the extra fsync per commit.
+            conn.execute("PRAGMA synchronous=FULL")
+            yield conn
+        finally:
+            conn.close()
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        if current > SCHEMA_VERSION:
+            log.warning("history %s has schema %d; this code knows %d", self.path, current, SCHEMA_VERSION)
+            return
+        for number in range(current + 1, SCHEMA_VERSION + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # A second process may have migrated while we waited for the write lock.
+                if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                    conn.execute("ROLLBACK")
+                    continue
+                for statement in MIGRATIONS[number - 1]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            log.info("history %s migrated to schema %d", self.path, number)
+
+    def record(
+        self,
+        entry_id: str,
+        *,
+        action: str,
+        actor: str,
+        summary: str,
+        content: str,
+        removed: bool = False,
+        at: dt.datetime | None = None,
+    ) -> EntryVersion:
+        """Append the next version of an entry and return it."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown history action {action!r}")
+        when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    "SELECT COALESCE(MAX(version), 0) FROM entry_versions WHERE entry_id = ?", (entry_id,)
+                ).fetchone()
+                version = row[0] + 1
+                conn.execute(
+                    f"INSERT INTO entry_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (entry_id, version, action, actor, when.isoformat(), summary, content, int(removed)),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return EntryVersion(entry_id, version, action, actor, when, summary, content, removed)
+
+    def latest(self, entry_id: str) -> EntryVersion | None:
+        """Return the newest version of an entry, or None when it was never changed through the store."""
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM entry_versions WHERE entry_id = ? ORDER BY version DESC LIMIT 1",
+                (entry_id,),
+            ).fetchone()
+        return _version(row) if row else None
+
+    def get(self, entry_id: str, version: int) -> EntryVersion:
+        """Return one version or raise VersionNotFound."""
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM entry_versions WHERE entry_id = ? AND version = ?",
+                (entry_id, version),
+            ).fetchone()
+            if row is None:
+                latest = conn.execute(
+                    "SELECT COALESCE(MAX(version), 0) FROM entry_versions WHERE entry_id = ?", (entry_id,)
+                ).fetchone()[0]
+                raise VersionNotFound(entry_id, version, latest)
+        return _version(row)
+
+    def versions(self, entry_id: str) -> list[EntryVersion]:
+        """Return every version of an entry, newest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM entry_versions WHERE entry_id = ? ORDER BY version DESC", (entry_id,)
+            ).fetchall()
+        return [_version(row) for row in rows]
+
+    def latest_per_entry(self) -> dict[str, EntryVersion]:
+        """Return the newest version of every entry the history knows."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM entry_versions AS v WHERE version ="
+                " (SELECT MAX(version) FROM entry_versions WHERE entry_id = v.entry_id) ORDER BY entry_id"
+            ).fetchall()
+        return {row[0]: _version(row) for row in rows}
+
+    def removed(self) -> list[EntryVersion]:
+        """Return the recycle bin: entries whose newest version is a removal, most recently removed first."""
+        latest = [v for v in self.latest_per_entry().values() if v.removed]
+        return sorted(latest, key=lambda v: (v.at, v.entry_id), reverse=True)
+
+    def record_disk_state(self, entry_id: str, latest: EntryVersion | None, text: str | None) -> None:
+        """Record what is on disk if the history has not seen it yet, so nothing on disk is ever lost."""
+        if latest is None:
+            if text is not None:
+                self.record(
+                    entry_id,
+                    action="original",
+                    actor=DISK_ACTOR,
+                    content=text,
+                    summary="as it was on disk before its first change",
+                )
+        elif latest.removed:
+            if text is not None:
+                self.record(
+                    entry_id,
+                    action="external",
+                    actor=DISK_ACTOR,
+                    content=text,
+                    summary="re-created on disk outside the bot",
+                )
+        elif text is None:
+            self.record(
+                entry_id,
+                action="external",
+                actor=DISK_ACTOR,
+                content=latest.content,
+                removed=True,
+                summary="deleted on disk outside the bot",
+            )
+        elif text != latest.content:
+            self.record(
+                entry_id,
+                action="external",
+                actor=DISK_ACTOR,
+                content=text,
+                summary="changed on disk: " + describe_text_change(latest.content, text),
+            )
+
+
+def current_version(latest: EntryVersion | None, text: str | None) -> int:
+    """Number the state on disk: the newest recorded version, or the one after it if disk differs."""
+    if latest is None:
+        return 1 if text is not None else 0
+    if latest.removed:
+        return latest.version if text is None else latest.version + 1
+    return latest.version if text == latest.content else latest.version + 1
+
+
+def pending_version(entry_id: str, latest: EntryVersion | None, text: str | None, path: Path) -> EntryVersion | None:
+    """Describe the on-disk state the history has not recorded yet (it is recorded on the next change)."""
+    number = current_version(latest, text)
+    if number == 0 or (latest is not None and number == latest.version):
+        return None
+    if text is None and latest is not None:
+        return EntryVersion(
+            entry_id,
+            number,
+            "external",
+            DISK_ACTOR,
+            _mtime(path.parent),
+            "deleted on disk",
+            latest.content,
+            True,
+        )
+    if text is None:
+        return None
+    if latest is None:
+        return EntryVersion(
+            entry_id,
+            number,
+            "original",
+            DISK_ACTOR,
+            _mtime(path),
+            "as on disk (no change recorded yet)",
+            text,
+            False,
+        )
+    summary = "changed on disk: " + describe_text_change(None if latest.removed else latest.content, text)
+    return EntryVersion(entry_id, number, "external", DISK_ACTOR, _mtime(path), summary, text, False)
+
+
+def _mtime(path: Path) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.UTC).replace(microsecond=0)
+    except OSError:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+_COLUMNS = "entry_id, version, action, actor, at, summary, content, removed"
+
+
+def _version(row: tuple) -> EntryVersion:
+    entry_id, version, action, actor, at, summary, content, removed = row
+    when = dt.datetime.fromisoformat(at)
+    return EntryVersion(entry_id, version, action, actor, when, summary, content, bool(removed))

