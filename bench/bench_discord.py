@@ -49,7 +49,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.core.channel.cooldowns import Cooldowns  # noqa: E402
-from bot.core.channel.policy import Reply, plan_reply  # noqa: E402
+from bot.core.channel.desk import SupportDesk  # noqa: E402
+from bot.core.channel.policy import MessageFacts  # noqa: E402
 from bot.core.matching.answers import AnswerEngine  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord  # noqa: E402
 
@@ -171,9 +172,10 @@ class Driver:
         self.member_cursor = 0
         self.sent_at: dict[str, float] = {}
         # The same rate-limit code the bot runs, with a clock that never moves: the worst case.
-        self.cooldowns = Cooldowns(
+        cooldowns = Cooldowns(
             entry_cooldown_seconds=0, member_rate_limit_count=3, member_rate_limit_seconds=60, clock=lambda: 0.0
         )
+        self.desk = SupportDesk(engine, cooldowns, support_channel_ids=(self.channel_id,), explains_charges=False)
         self.decisions = {t: engine.decide(t) for t in set(texts)}
         self.proc: asyncio.subprocess.Process | None = None
         self.sentinel_text = engine.kb.entry("proposal-cost").question
@@ -183,8 +185,8 @@ class Driver:
         decision = self.decisions[text]
         if self.kind == "noop":
             return decision.action != "silent"
-        plan = plan_reply(decision, self.cooldowns, channel_id=self.channel_id, author_id=member)
-        return plan.reply in (Reply.ANSWER, Reply.SUGGEST, Reply.POINT_TO_EARLIER)
+        facts = MessageFacts(member, False, False, self.channel_id, None, True, text)
+        return self.desk.reply_to(facts, decision).reply.speaks
 
     async def start(self) -> None:
         await self.fake.start()

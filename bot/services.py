@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Settings
-from bot.core.channel.cooldowns import Clock, Cooldowns
+from bot.core.channel.cooldowns import Clock
+from bot.core.channel.desk import SupportDesk
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.knowledge.watch import KnowledgeWatcher
@@ -33,7 +34,7 @@ class Services:
     settings: Settings
     engine: AnswerEngine
     feedback: FeedbackStore
-    cooldowns: Cooldowns
+    desk: SupportDesk  # the support channel's replies: one plan per message, cooldowns and member limits
     clock: Clock = time.monotonic
     knowledge: KnowledgeStore | None = None  # moderators' writes to knowledge/, published to the engine
     knowledge_watcher: KnowledgeWatcher | None = None  # picks up edits made on disk (None: watching off)
@@ -60,14 +61,8 @@ def build_services(
 ) -> Services:
     """Open what the bot needs: the answer engine (unless given), feedback, cooldowns, knowledge, the ledger."""
     engine = engine if engine is not None else AnswerEngine.from_settings(settings)
-    d = settings.discord
     feedback = FeedbackStore(settings.feedback.path)
-    cooldowns = Cooldowns(
-        entry_cooldown_seconds=d.entry_cooldown_seconds,
-        member_rate_limit_count=d.member_rate_limit_count,
-        member_rate_limit_seconds=d.member_rate_limit_seconds,
-        clock=clock,
-    )
+    desk = SupportDesk.from_settings(settings, engine, explains_charges=True, feedback=feedback, clock=clock)
     knowledge = KnowledgeStore.from_settings(settings, engine=engine, kb=engine.kb)
     interval = settings.knowledge.watch_interval_seconds
     watcher = KnowledgeWatcher(knowledge, interval) if interval > 0 else None
@@ -75,7 +70,7 @@ def build_services(
         settings=settings,
         engine=engine,
         feedback=feedback,
-        cooldowns=cooldowns,
+        desk=desk,
         clock=clock,
         knowledge=knowledge,
         knowledge_watcher=watcher,

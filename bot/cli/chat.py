@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Iterator
 
@@ -10,10 +11,12 @@ from bot.cli import add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.ledger import member_ledger
 from bot.cli.render import render_answer, render_decision
+from bot.config import Settings
+from bot.core.channel.desk import Posted, Reply, ReplyPlan, SupportDesk
+from bot.core.channel.policy import MessageFacts
 from bot.core.ledger.access import Viewer
 from bot.core.ledger.service import LedgerService
 from bot.core.matching.answers import AnswerEngine
-from bot.core.matching.matcher import Decision
 
 BANNER = """Connects support bot — offline console. Type a question as a member would.
   a number picks a suggestion · /why explains the last decision · /quit leaves"""
@@ -32,14 +35,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-class ChatSession:
-    """One console conversation: turns typed lines into what the bot would post."""
+# The console is one member in one support channel; the ids only have to differ from each other.
+CONSOLE_CHANNEL, CONSOLE_MEMBER, CONSOLE_BOT = 1, 2, 3
 
-    def __init__(self, engine: AnswerEngine, ledger: LedgerService | None = None, viewer: Viewer | None = None) -> None:
-        self.engine = engine
-        self.last: Decision | None = None
+
+def console_desk(settings: Settings, engine: AnswerEngine, *, explains_charges: bool) -> SupportDesk:
+    """The channel's desk with the channel's cooldowns and member limit; it records nothing."""
+    return SupportDesk.from_settings(
+        settings, engine, explains_charges=explains_charges, support_channel_ids=(CONSOLE_CHANNEL,), via="console"
+    )
+
+
+class ChatSession:
+    """One console conversation: each typed line goes through the support channel's desk, then is printed."""
+
+    def __init__(self, desk: SupportDesk, ledger: LedgerService | None = None, viewer: Viewer | None = None) -> None:
+        self.desk = desk
         self.ledger = ledger
         self.viewer = viewer
+        self.last: ReplyPlan | None = None
+        self._sent = 0
+        self._runner = asyncio.Runner()  # one event loop for the session: the desk is async, like the channel
+
+    def close(self) -> None:
+        """Stop the session's event loop."""
+        self._runner.close()
 
     def respond(self, line: str) -> str | None:
         """Return the bot's reply to one typed line, or None to end the session."""
@@ -50,22 +70,52 @@ class ChatSession:
             return self.last.reason if self.last else "nothing asked yet"
         if line == "/help":
             return BANNER
-        if self.last is not None and self.last.action == "suggest" and line.isdigit():
+        kb = self.desk.engine.kb
+        if self.last is not None and self.last.reply is Reply.SUGGEST and line.isdigit():
+            candidates = self.last.decision.candidates if self.last.decision else ()
             picked = int(line) - 1
-            if 0 <= picked < len(self.last.candidates):
-                candidate = self.last.candidates[picked]
+            if 0 <= picked < len(candidates):
                 self.last = None
-                return render_answer(self.engine.kb, candidate.entry_id, candidate.score)
+                return render_answer(kb, candidates[picked].entry_id, candidates[picked].score)
         if not line:
             return ""
-        if self.ledger is not None and self.viewer is not None:
-            # A question about one specific charge is answered from the member's own ledger, not the FAQ.
-            charge = self.ledger.answer_charge_question(self.viewer, line)
-            if charge is not None:
-                self.last = None
-                return charge.text
-        self.last = self.engine.decide(line)
-        return render_decision(self.engine.kb, self.last)
+        self._sent += 1
+        facts = MessageFacts(
+            author_id=CONSOLE_MEMBER,
+            author_is_bot=False,
+            is_webhook=False,
+            channel_id=CONSOLE_CHANNEL,
+            parent_id=None,
+            in_guild=True,
+            content=line,
+            message_id=self._sent,
+            jump_url=f"your question #{self._sent}",
+        )
+        plan = self._runner.run(self.desk.plan(facts, bot_user_id=CONSOLE_BOT))
+        self.last = plan
+        text = self._render(line, plan)
+        if plan.reply.speaks:
+            self.desk.settle(facts, plan, Posted(self._sent, f"the reply to your question #{self._sent}"))
+        return text
+
+    def _render(self, line: str, plan: ReplyPlan) -> str:
+        kb = self.desk.engine.kb
+        if plan.reply is Reply.OFFER_EXPLANATION:
+            # The console is already private: the explanation itself, from the member's own ledger.
+            assert self.ledger is not None and self.viewer is not None
+            answer = self.ledger.answer_charge_question(self.viewer, line)
+            return answer.text if answer is not None else "(no explanation)"
+        if plan.reply is Reply.POINT_TO_EARLIER:
+            return f"(answered just above: see {plan.earlier_jump_url})"
+        if plan.reply is Reply.RATE_LIMITED:
+            limits = self.desk.cooldowns
+            return (
+                f"(the bot stays quiet: at most {limits.member_rate_limit_count} replies per member every "
+                f"{limits.member_rate_limit_seconds:g} s, as in the channel)"
+            )
+        if plan.decision is None:
+            return f"(the bot stays silent)\nwhy: {plan.reason}"
+        return render_decision(kb, plan.decision)
 
 
 def _lines(interactive: bool) -> Iterator[str]:
@@ -84,14 +134,18 @@ def run(args: argparse.Namespace) -> int:
     """Run the console loop until /quit or end of input."""
     settings = settings_from(args)
     ledger, viewer = member_ledger(settings, args.as_member) if args.as_member else (None, None)
-    session = ChatSession(engine_from(settings), ledger, viewer)
+    desk = console_desk(settings, engine_from(settings), explains_charges=ledger is not None)
+    session = ChatSession(desk, ledger, viewer)
     interactive = sys.stdin.isatty()
     if interactive:
         print(BANNER)
-    for line in _lines(interactive):
-        reply = session.respond(line)
-        if reply is None:
-            break
-        if reply:
-            print(("bot> " if interactive else "") + reply.replace("\n", "\n     " if interactive else "\n"))
+    try:
+        for line in _lines(interactive):
+            reply = session.respond(line)
+            if reply is None:
+                break
+            if reply:
+                print(("bot> " if interactive else "") + reply.replace("\n", "\n     " if interactive else "\n"))
+    finally:
+        session.close()
     return 0

@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 PAGER_TIMEOUT = 10 * 60  # an ephemeral message can be edited for 15 minutes; stop listening before that
 NO_PINGS = discord.AllowedMentions.none()
-REF_LIMIT = 60  # custom_id holds at most 100 characters
 WHY_LABEL = "Explain privately"
 NOT_YOURS = "Only the member who asked can open this explanation."
 
@@ -174,10 +173,8 @@ def explain_privately_text(kind: str, ref: str) -> str:
     )
 
 
-def explain_privately_view(asker_id: int, kind: str, ref: str) -> discord.ui.View | None:
-    """The one-button view under a public reply to a charge question (None if the ref can't fit)."""
-    if len(ref) > REF_LIMIT or ":" in ref or any(ch.isspace() for ch in ref):
-        return None
+def explain_privately_view(asker_id: int, kind: str, ref: str) -> discord.ui.View:
+    """The one-button view under a public reply to a charge question (the desk offers only offerable refs)."""
     view = discord.ui.View(timeout=None)
     view.add_item(ExplainPrivatelyButton(asker_id, kind, ref))
     return view

@@ -9,6 +9,7 @@ from unittest.mock import MagicMock
 import discord
 
 from bot.core.ledger.access import Viewer
+from bot.core.ledger.charges import MAX_OFFER_REF_CHARS, ChargeQuestion
 from bot.core.ledger.store import LedgerStore
 from bot.services import Services
 from bot.ui.connects_embeds import EMBED_TOTAL_LIMIT, history_embeds
@@ -41,8 +42,12 @@ def test_the_explain_button_carries_the_asker_and_the_reference_and_parses_back(
     match = re.fullmatch(ExplainPrivatelyButton.__discord_ui_compiled_template__, custom_id)
     assert match is not None and (match["asker"], match["kind"], match["ref"]) == ("1234", "job", "~01ab7c9d2e4f6a8b0c")
     assert len(custom_id) <= 100
-    for unusable in ("x" * 61, "a:b", "two words"):
-        assert explain_privately_view(1234, "entry", unusable) is None
+    # The desk offers only references a button can carry: the longest one, from the longest snowflake, fits.
+    longest = explain_privately_view(2**64 - 1, "entry", "x" * MAX_OFFER_REF_CHARS)
+    assert len(longest.children[0].custom_id) <= 100
+    assert ChargeQuestion("entry", "x" * MAX_OFFER_REF_CHARS).offerable
+    for unusable in ("x" * (MAX_OFFER_REF_CHARS + 1), "a:b", "two words"):
+        assert not ChargeQuestion("entry", unusable).offerable
 
 
 async def test_a_full_history_page_fits_discords_embed_limits(services: Services) -> None:

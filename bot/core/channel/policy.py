@@ -1,7 +1,7 @@
 """Whether the bot may speak up on a message it was not asked about: a pure decision on plain values.
 
 The Discord listener pulls these values out of a message; nothing here knows about discord.py, so the
-rules are tested with plain data and read in one place.
+rules are tested with plain data and read in one place. What the bot then does: desk.py.
 """
 
 from __future__ import annotations
@@ -9,9 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
-
-from bot.core.channel.cooldowns import Cooldowns
-from bot.core.matching.matcher import Decision
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,14 @@ class MessageFacts:
     is_reply: bool = False
     replied_to_author_id: int | None = None
     is_system: bool = False
+    # Where the message is: the answer's cooldown points a repeat of the question here until the reply exists.
+    message_id: int = 0
+    jump_url: str = ""
+
+    @property
+    def in_thread(self) -> bool:
+        """A message inside a thread or forum post (not the post that opened it)."""
+        return self.parent_id is not None and self.message_id != self.channel_id
 
 
 class Verdict(Enum):
@@ -72,35 +77,3 @@ def judge_message(facts: MessageFacts, *, bot_user_id: int, support_channel_ids:
         # Includes replies whose target is unknown (deleted or not cached): someone may be helping.
         return Verdict.REPLY_TO_HUMAN
     return Verdict.CONSIDER
-
-
-class Reply(Enum):
-    """What the bot does in the channel once the answer engine has decided."""
-
-    ANSWER = "answer"
-    SUGGEST = "suggest"
-    POINT_TO_EARLIER = "point to the earlier answer"
-    SILENT = "silent"
-    RATE_LIMITED = "member rate limit reached"
-
-
-@dataclass(frozen=True)
-class ReplyPlan:
-    reply: Reply
-    entry_id: str | None = None
-    earlier_jump_url: str | None = None
-
-
-def plan_reply(decision: Decision, cooldowns: Cooldowns, *, channel_id: int, author_id: int) -> ReplyPlan:
-    """Turn the engine's decision into a channel reply, applying the member limit and entry cooldown."""
-    if decision.action == "silent":
-        return ReplyPlan(Reply.SILENT)
-    if not cooldowns.take_member_slot(author_id):
-        return ReplyPlan(Reply.RATE_LIMITED, decision.entry_id)
-    if decision.action == "suggest":
-        return ReplyPlan(Reply.SUGGEST)
-    assert decision.entry_id is not None
-    earlier = cooldowns.earlier_answer(channel_id, decision.entry_id)
-    if earlier is not None:
-        return ReplyPlan(Reply.POINT_TO_EARLIER, decision.entry_id, earlier.jump_url)
-    return ReplyPlan(Reply.ANSWER, decision.entry_id)

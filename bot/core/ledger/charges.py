@@ -20,6 +20,8 @@ _CUES = re.compile(
     r"deduct\w*|debit\w*|minus|missing|refund\w*|returned|connects?)\b",
     re.I,
 )
+# A reference a front end can carry in a button (Discord's custom_id holds at most 100 characters).
+MAX_OFFER_REF_CHARS = 60
 # Words after "entry" that are not ids ("entry in my history").
 _NOT_IDS = frozenset({"in", "on", "of", "for", "from", "the", "a", "an", "my", "this", "that", "is", "was"})
 
@@ -31,6 +33,11 @@ class ChargeQuestion:
     kind: str  # "entry" or "job"
     ref: str
     amount: int | None = None
+
+    @property
+    def offerable(self) -> bool:
+        """Whether the reference can be offered for a private explanation (short, no spaces or colons)."""
+        return len(self.ref) <= MAX_OFFER_REF_CHARS and ":" not in self.ref and not any(c.isspace() for c in self.ref)
 
 
 def recognise_charge_question(text: str) -> ChargeQuestion | None:

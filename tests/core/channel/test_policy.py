@@ -1,4 +1,4 @@
-"""The channel policy on plain values: when the bot may speak up unprompted, and what it replies."""
+"""The channel policy on plain values: when the bot may speak up unprompted (what it replies: test_desk.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import dataclasses
 
 import pytest
 
-from bot.core.channel.cooldowns import Cooldowns
-from bot.core.channel.policy import MessageFacts, Reply, Verdict, is_support_channel, judge_message, plan_reply
-from bot.core.matching.matcher import Candidate, Decision
+from bot.core.channel.policy import MessageFacts, Verdict, is_support_channel, judge_message
 
 BOT, ALICE, BOB = 1, 2, 3
 SUPPORT, FORUM, OTHER = 100, 200, 300
@@ -62,45 +60,3 @@ def test_is_support_channel() -> None:
     assert is_support_channel(9, FORUM, SUPPORT_IDS)
     assert not is_support_channel(OTHER, None, SUPPORT_IDS)
     assert not is_support_channel(9, None, ())
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def decision(action: str, entry_id: str | None = "proposal-cost") -> Decision:
-    candidates = (Candidate(entry_id or "x", 0.7, "p"),) if action != "silent" else ()
-    return Decision(action, entry_id if action == "answer" else None, 0.7, candidates, "test")
-
-
-def test_plan_reply_applies_member_limit_then_entry_cooldown() -> None:
-    clock = Clock()
-    cooldowns = Cooldowns(
-        entry_cooldown_seconds=60, member_rate_limit_count=2, member_rate_limit_seconds=30, clock=clock
-    )
-    plan = plan_reply(decision("answer"), cooldowns, channel_id=SUPPORT, author_id=ALICE)
-    assert plan.reply is Reply.ANSWER and plan.entry_id == "proposal-cost"
-    cooldowns.record_answer(SUPPORT, "proposal-cost", "https://discord.com/channels/1/100/7")
-
-    plan = plan_reply(decision("answer"), cooldowns, channel_id=SUPPORT, author_id=BOB)
-    assert plan.reply is Reply.POINT_TO_EARLIER
-    assert plan.earlier_jump_url == "https://discord.com/channels/1/100/7"
-    assert plan_reply(decision("answer"), cooldowns, channel_id=OTHER, author_id=BOB).reply is Reply.ANSWER
-
-    assert plan_reply(decision("suggest"), cooldowns, channel_id=SUPPORT, author_id=ALICE).reply is Reply.SUGGEST
-    assert plan_reply(decision("answer"), cooldowns, channel_id=SUPPORT, author_id=ALICE).reply is Reply.RATE_LIMITED
-    clock.now += 61
-    assert plan_reply(decision("answer"), cooldowns, channel_id=SUPPORT, author_id=ALICE).reply is Reply.ANSWER
-
-
-def test_silence_never_uses_a_member_slot() -> None:
-    cooldowns = Cooldowns(
-        entry_cooldown_seconds=60, member_rate_limit_count=1, member_rate_limit_seconds=30, clock=Clock()
-    )
-    for _ in range(5):
-        assert plan_reply(decision("silent"), cooldowns, channel_id=SUPPORT, author_id=ALICE).reply is Reply.SILENT
-    assert plan_reply(decision("answer"), cooldowns, channel_id=SUPPORT, author_id=ALICE).reply is Reply.ANSWER
