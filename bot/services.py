@@ -7,7 +7,6 @@ shutdown finishes its pending work. Cogs reach it as `bot.services.<name>`.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -19,9 +18,9 @@ from bot.core.channel.desk import SupportDesk
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.knowledge.watch import KnowledgeWatcher
-from bot.core.ledger import open_async_ledger
+from bot.core.ledger import open_ledger_worker
 from bot.core.ledger.service import AsyncLedgerService
-from bot.core.ledger.store import AsyncLedgerStore
+from bot.core.ledger.worker import LedgerWorker
 from bot.core.matching.answers import AnswerEngine
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,8 @@ class Services:
     knowledge: KnowledgeStore | None = None  # moderators' writes to knowledge/, published to the engine
     knowledge_watcher: KnowledgeWatcher | None = None  # picks up edits made on disk (None: watching off)
     ledger: AsyncLedgerService | None = None  # the Connects ledger: access-checked, logged reads
-    ledger_store: AsyncLedgerStore | None = None  # its store (the ledger thread), for what the service lacks
+    # The ledger's own thread and source: opened and closed here; cogs go through `ledger` only.
+    ledger_worker: LedgerWorker | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -77,14 +77,8 @@ def build_services(
     )
     services.on_close(feedback.close)
     # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).
-    ledger_store = open_async_ledger(settings.ledger.path)
-    services.ledger_store = ledger_store
-    services.ledger = AsyncLedgerService(ledger_store, lambda: engine.kb)
-    services.on_close(functools.partial(_close_ledger, ledger_store))
+    worker = open_ledger_worker(settings.ledger.path)
+    services.ledger_worker = worker
+    services.ledger = AsyncLedgerService(worker, lambda: engine.kb)
+    services.on_close(worker.close)
     return services
-
-
-def _close_ledger(store: AsyncLedgerStore) -> None:
-    # Shutdown is synchronous: close the connection on its own thread, then stop the thread.
-    store.executor.submit(store.store.close).result()
-    store.executor.shutdown(wait=True)

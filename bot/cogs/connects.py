@@ -25,12 +25,9 @@ from bot.core.ledger.lookups import (
     MANAGERS_ONLY,
     concerning,
     may_name_member,
-    profile_of,
-    record_refusal,
 )
 from bot.core.ledger.series import balance_chart
 from bot.core.ledger.service import AsyncLedgerService
-from bot.core.ledger.store import AsyncLedgerStore
 from bot.ui.balance_chart import chart_file
 from bot.ui.connects_embeds import audit_embed, explanation_embed
 from bot.ui.connects_views import HistoryPager, is_manager, post_lookup_line
@@ -73,14 +70,14 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
 
     # --- plumbing -----------------------------------------------------------------------------------
 
-    def _ledger(self) -> tuple[AsyncLedgerService, AsyncLedgerStore]:
-        ledger, store = self.services.ledger, self.services.ledger_store
-        if ledger is None or store is None:
+    def _ledger(self) -> AsyncLedgerService:
+        ledger = self.services.ledger
+        if ledger is None:
             raise LedgerError("the Connects ledger is not available on this bot")
-        return ledger, store
+        return ledger
 
     async def _viewer(self, user: discord.abc.User) -> Viewer:
-        ledger, _ = self._ledger()
+        ledger = self._ledger()
         return await ledger.viewer_for_discord(user.id, manager=is_manager(user, self.services))
 
     async def _log_line(self, text: str) -> None:
@@ -100,7 +97,7 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
         await self._history(interaction, member)
 
     async def _history(self, interaction: discord.Interaction, subject: discord.abc.User) -> None:
-        ledger, _ = self._ledger()
+        ledger = self._ledger()
         asker = interaction.user
         viewer = await self._viewer(asker)
         try:
@@ -135,14 +132,14 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
         member: discord.User | None = None,
     ) -> None:
         """Explain a charge in plain words, with the rules it follows (only you see it)."""
-        ledger, store = self._ledger()
+        ledger = self._ledger()
         asker = interaction.user
         ref = reference.strip()
         viewer = await self._viewer(asker)
         whose = f" for {member.mention}" if member else ""
         if not may_name_member(viewer, asker.id, member.id if member else None):
             assert member is not None
-            await store.run(record_refusal, viewer, member.id, f"explain {ref}", MANAGERS_ONLY)
+            await ledger.record_refusal(viewer, member.id, f"explain {ref}", MANAGERS_ONLY)
             await safe_send(interaction, REFUSED, ephemeral=True)
             await self._log_line(f"⛔ {asker.mention} asked to explain `{ref}`{whose}: refused")
             return
@@ -157,7 +154,7 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
             await self._log_line(f"⛔ {asker.mention} asked to explain `{ref}`{whose}: not found or refused")
             return
         if member is not None:
-            profile = await store.run(profile_of, member.id)
+            profile = await ledger.profile_id_for_discord(member.id)
             explanations = concerning(explanations, profile) if profile else []
             if not explanations:
                 await safe_send(interaction, f"`{ref}` is not in {member.mention}'s Connects ledger.", ephemeral=True)
@@ -179,7 +176,7 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
         self, interaction: discord.Interaction, member: discord.User, profile: app_commands.Range[str, 1, 100]
     ) -> None:
         """Link a Discord member to their marketplace profile (community managers)."""
-        ledger, _ = self._ledger()
+        ledger = self._ledger()
         viewer = await self._viewer(interaction.user)
         try:
             linked = await ledger.link(viewer, profile.strip(), member.id)
@@ -194,7 +191,7 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
     @app_commands.describe(member="The Discord member whose profile link to remove")
     async def unlink(self, interaction: discord.Interaction, member: discord.User) -> None:
         """Remove the link between a Discord member and their profile (community managers, or yourself)."""
-        ledger, _ = self._ledger()
+        ledger = self._ledger()
         asker = interaction.user
         viewer = await self._viewer(asker)
         try:
@@ -224,11 +221,11 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
         member: discord.User | None = None,
     ) -> None:
         """Show who looked at whose Connects ledger, refused lookups included (community managers)."""
-        ledger, store = self._ledger()
+        ledger = self._ledger()
         viewer = await self._viewer(interaction.user)
         subject = None
         if member is not None:
-            subject = await store.run(profile_of, member.id) or f"discord:{member.id}"
+            subject = await ledger.profile_id_for_discord(member.id) or f"discord:{member.id}"
         try:
             records = await ledger.audit(viewer, limit=limit, subject=subject)
         except PermissionDenied:

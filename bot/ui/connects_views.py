@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.core.ledger.lookups import record_refusal
 from bot.core.ledger.models import History
 from bot.ui.connects_embeds import PAGE_SIZE, explanation_embed, history_embeds, page_count
 from bot.ui.replies import guarded, safe_send
@@ -123,12 +122,12 @@ class ExplainPrivatelyButton(
         if interaction.user.id == self.asker_id:
             return True
         services = _services(interaction)
-        if services.ledger is not None and services.ledger_store is not None:
+        if services.ledger is not None:
             viewer = await services.ledger.viewer_for_discord(
                 interaction.user.id, manager=is_manager(interaction.user, services)
             )
-            await services.ledger_store.run(
-                record_refusal, viewer, self.asker_id, f"explain {self.ref}", "only the asker may open it"
+            await services.ledger.record_refusal(
+                viewer, self.asker_id, f"explain {self.ref}", "only the asker may open it"
             )
         await safe_send(interaction, NOT_YOURS, ephemeral=True)
         await post_lookup_line(

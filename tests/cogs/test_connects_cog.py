@@ -51,10 +51,10 @@ def test_the_explain_button_carries_the_asker_and_the_reference_and_parses_back(
 
 
 async def test_a_full_history_page_fits_discords_embed_limits(services: Services) -> None:
-    assert services.ledger is not None and services.ledger_store is not None
+    assert services.ledger is not None and services.ledger_worker is not None
     # The busiest demo member, seen by a manager: the largest pages the demo ledger can produce.
     history = await services.ledger.history(Viewer("test", manager=True), "fl-yuki")
-    store_rows = await services.ledger_store.run(LedgerStore.entries, "fl-yuki", limit=50)
+    store_rows = await services.ledger_worker.run(LedgerStore.entries, "fl-yuki", limit=50)
     assert len(history.sections[0].entries) == len(store_rows)
     embeds = history_embeds(history, 0, with_chart=True)
     total = sum(len(e.title or "") + len(e.description or "") + sum(len(f.value) for f in e.fields) for e in embeds)

@@ -1,6 +1,6 @@
 """The Connects ledger: per-profile balances, history, access rules, and plain-language explanations.
 
-No discord import here. Front ends call `open_ledger` (sync) or `open_async_ledger` and then the
+No discord import here. Front ends call `open_ledger` (sync) or `open_ledger_worker` and then the
 LedgerService / AsyncLedgerService in service.py.
 """
 
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from bot.core.ledger.import_session import lock_path
 from bot.core.ledger.importer import import_ledger
-from bot.core.ledger.store import DEMO_ORIGIN, AsyncLedgerStore, LedgerStore
+from bot.core.ledger.store import DEMO_ORIGIN, LedgerStore
+from bot.core.ledger.worker import LedgerWorker
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,9 @@ def open_ledger(path: str | Path, *, check_same_thread: bool = True) -> LedgerSt
     return LedgerStore(path, check_same_thread=check_same_thread)
 
 
-def open_async_ledger(path: str | Path) -> AsyncLedgerStore:
+def open_ledger_worker(path: str | Path) -> LedgerWorker:
     """Open the ledger (seeding it if missing) on its own worker thread."""
-    return AsyncLedgerStore(lambda: open_ledger(path))
+    return LedgerWorker(lambda: open_ledger(path))
 
 
 def seed_demo(path: str | Path) -> None:
@@ -77,10 +78,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 __all__ = [
-    "AsyncLedgerStore",
     "LedgerStore",
+    "LedgerWorker",
     "import_ledger",
-    "open_async_ledger",
     "open_ledger",
+    "open_ledger_worker",
     "seed_demo",
 ]

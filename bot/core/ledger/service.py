@@ -20,7 +20,8 @@ from bot.core.ledger.access import Viewer, entry_access, plan_history
 from bot.core.ledger.charges import ChargeQuestion, recognise_charge_question
 from bot.core.ledger.explain import EntryContext, Explanation, explain_entry
 from bot.core.ledger.models import AccessRecord, History, HistorySection, LedgerEntry, Membership, Profile
-from bot.core.ledger.store import AsyncLedgerStore, LedgerStore
+from bot.core.ledger.source import LedgerSource
+from bot.core.ledger.worker import LedgerWorker
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,9 @@ class ChargeAnswer:
 
 
 class LedgerService:
-    """Permission-checked, logged ledger reads over one LedgerStore (use it from one thread)."""
+    """Permission-checked, logged ledger reads over one LedgerSource (use it from one thread)."""
 
-    def __init__(self, store: LedgerStore, knowledge: KnowledgeSource = None) -> None:
+    def __init__(self, store: LedgerSource, knowledge: KnowledgeSource = None) -> None:
         self.store = store
         self._knowledge = knowledge
 
@@ -172,6 +173,17 @@ class LedgerService:
             return ChargeAnswer(question, (), f"I can't find {what} {question.ref} in your Connects ledger.")
         return ChargeAnswer(question, tuple(explanations), "\n\n".join(x.text for x in explanations))
 
+    def record_refusal(self, viewer: Viewer, discord_id: int | str, what: str, reason: str) -> AccessRecord:
+        """Record a lookup of a Discord user that a front end refused, under their profile id when linked."""
+        profile = self.store.profile_by_discord(discord_id)
+        subject = profile.id if profile is not None else f"discord:{discord_id}"
+        return self.store.log_access(viewer.label, subject, what, False, reason)
+
+    def profile_id_for_discord(self, discord_id: int | str) -> str | None:
+        """Return the id of the profile linked to a Discord user, if any."""
+        profile = self.store.profile_by_discord(discord_id)
+        return profile.id if profile is not None else None
+
     def link(self, viewer: Viewer, profile_id: str, discord_id: int | str) -> Profile:
         """Link a freelancer profile to a Discord user (community managers only)."""
         allowed = viewer.manager
@@ -200,13 +212,13 @@ class LedgerService:
 class AsyncLedgerService:
     """The same calls as LedgerService, run on the ledger's worker thread (never blocking the loop)."""
 
-    def __init__(self, store: AsyncLedgerStore, knowledge: KnowledgeSource = None) -> None:
-        self._async_store = store
-        self._service = LedgerService(store.store, knowledge)
+    def __init__(self, worker: LedgerWorker, knowledge: KnowledgeSource = None) -> None:
+        self._worker = worker
+        self._service = LedgerService(worker.source, knowledge)
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._async_store.executor, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._worker.executor, functools.partial(fn, *args, **kwargs))
 
     async def viewer_for_discord(self, user_id: int | str, *, manager: bool = False) -> Viewer:
         """See LedgerService.viewer_for_discord."""
@@ -226,6 +238,14 @@ class AsyncLedgerService:
         """See LedgerService.answer_charge_question."""
         return await self._run(self._service.answer_charge_question, viewer, text)
 
+    async def record_refusal(self, viewer: Viewer, discord_id: int | str, what: str, reason: str) -> AccessRecord:
+        """See LedgerService.record_refusal."""
+        return await self._run(self._service.record_refusal, viewer, discord_id, what, reason)
+
+    async def profile_id_for_discord(self, discord_id: int | str) -> str | None:
+        """See LedgerService.profile_id_for_discord."""
+        return await self._run(self._service.profile_id_for_discord, discord_id)
+
     async def link(self, viewer: Viewer, profile_id: str, discord_id: int | str) -> Profile:
         """See LedgerService.link."""
         return await self._run(self._service.link, viewer, profile_id, discord_id)
@@ -242,4 +262,4 @@ class AsyncLedgerService:
 
     async def close(self) -> None:
         """Close the ledger and stop its thread."""
-        await self._async_store.close()
+        await asyncio.to_thread(self._worker.close)

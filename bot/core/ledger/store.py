@@ -8,22 +8,19 @@ the entries, never a second source of truth: `verify()` recomputes it from scrat
 "balance after each entry" for the newest 50 entries of a profile with a million rows in the table in
 well under 5 ms, which a running sum over the whole profile cannot do.
 
-The sync store runs on sqlite3. `AsyncLedgerStore` runs the same calls on one dedicated worker thread
-so the Discord event loop never blocks on disk (sqlite3 on a single thread rather than aiosqlite: one
-less dependency, and the importer's bulk path needs the plain sqlite3 connection anyway).
+`LedgerStore` is the bundled stand-in for the marketplace's data: one implementation of
+source.LedgerSource, the interface the services use. The bot runs it on one dedicated thread
+(worker.LedgerWorker) so the Discord event loop never blocks on disk.
 
 The access log is its own file beside the ledger (see audit); the connection helpers are in connection.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -348,44 +345,3 @@ class LedgerStore:
     def access_log(self, *, limit: int = 50, subject: str | None = None) -> list[AccessRecord]:
         """Return the newest access-log records, optionally for one subject."""
         return self._audit.newest(limit=limit, subject=subject)
-
-
-class AsyncLedgerStore:
-    """Run LedgerStore calls on one dedicated thread so the event loop never waits on SQLite."""
-
-    def __init__(self, opener: Callable[[], LedgerStore]) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
-        # Opened on the worker thread: the connection is only ever used there.
-        self._store: LedgerStore = self._executor.submit(opener).result()
-
-    @property
-    def executor(self) -> ThreadPoolExecutor:
-        """The single ledger thread (the async service runs its calls here too)."""
-        return self._executor
-
-    @property
-    def store(self) -> LedgerStore:
-        """The sync store; only touch it from the ledger thread (via `run`)."""
-        return self._store
-
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run fn(store, *args, **kwargs) on the ledger thread and await its result."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, self._store, *args, **kwargs))
-
-    async def find_profile(self, ref: str | int) -> Profile:
-        """Resolve a profile id or linked Discord id (see LedgerStore.find_profile)."""
-        return await self.run(LedgerStore.find_profile, ref)
-
-    async def link_discord(self, profile_id: str, discord_id: str | int) -> Profile:
-        """Link a freelancer profile to a Discord user id."""
-        return await self.run(LedgerStore.link_discord, profile_id, discord_id)
-
-    async def unlink_discord(self, ref: str | int) -> Profile:
-        """Remove a profile's Discord link."""
-        return await self.run(LedgerStore.unlink_discord, ref)
-
-    async def close(self) -> None:
-        """Close the connection on its thread, then stop the thread."""
-        await self.run(LedgerStore.close)
-        self._executor.shutdown(wait=True)

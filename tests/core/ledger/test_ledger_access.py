@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from bot.core.errors import PermissionDenied
-from bot.core.ledger import open_async_ledger
+from bot.core.ledger import open_ledger_worker
 from bot.core.ledger.access import Viewer, entry_access, plan_history
 from bot.core.ledger.models import Membership, parse_since
 from bot.core.ledger.service import AsyncLedgerService
@@ -140,16 +140,16 @@ def test_link_is_for_managers_and_unlink_for_self(service):
 
 
 async def test_async_service_runs_off_the_event_loop(tmp_path, kb):
-    store = open_async_ledger(tmp_path / "ledger.sqlite3")
-    service = AsyncLedgerService(store, lambda: kb)
+    worker = open_ledger_worker(tmp_path / "ledger.sqlite3")
+    service = AsyncLedgerService(worker, lambda: kb)
     threads = set()
-    original = store.store.balance
+    original = worker.source.balance
 
     def spy(profile_id):
         threads.add(threading.get_ident())
         return original(profile_id)
 
-    store.store.balance = spy
+    worker.source.balance = spy
     try:
         viewer = await service.viewer_for_discord("700100200300400502")
         history, explained = await asyncio.gather(service.history(viewer, "fl-ben"), service.explain(viewer, "e-1042"))
