@@ -6,16 +6,33 @@ bot behaves the same whatever the working directory. The one exception is the pa
 (bot/defaults/, the repository's own config.yaml and knowledge/ shipped inside the package): its
 knowledge base is read where it is installed, but the files the bot writes (ledger, history, votes)
 go to a data directory, never inside site-packages.
+
+The sections are pydantic dataclasses: each key's type, bounds and default is declared once, on the
+field, and pydantic checks them all. They stay dataclasses (frozen, `dataclasses.replace` works and
+re-validates) because the rest of the code and the tests use them as such. One function,
+`_config_error`, turns pydantic's first complaint into a ConfigError naming the file and dotted key.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
-from dataclasses import dataclass
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+)
+from pydantic.dataclasses import dataclass
 
 from bot.core import safe_yaml
 from bot.core.errors import ConfigError
@@ -28,96 +45,173 @@ DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 MAX_CONFIG_BYTES = 256 * 1024  # the documented config.yaml is 4 KB
 
+# A misspelt key must not silently leave its default in place; NaN passes every bound and .inf turns a
+# window into forever. Defaults are validated too, so a default path resolves like one from the file.
+SECTION = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
 
-@dataclass(frozen=True)
+
+# --- what a key may hold ----------------------------------------------------------------------------
+# Numbers, words and flags are Strict: YAML already gives them their types, so "0.5" (a quoted string)
+# or `yes` where a number is expected is a mistake to report, not a value to convert.
+
+
+def _null_means(default: Any) -> BeforeValidator:
+    """`key:` or `key: null` in the file means the default."""
+    return BeforeValidator(lambda value: default if value is None else value)
+
+
+def _quoted_id(value: Any) -> Any:
+    # Discord ids are 64-bit integers; YAML users sometimes quote them, which we accept.
+    return int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+def _non_empty(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must be a non-empty path")
+    return value
+
+
+def _resolved_against(folder: str) -> AfterValidator:
+    """Resolve a relative path against a folder the loader puts in the validation context."""
+
+    def resolve(path: Path, info: ValidationInfo) -> Path:
+        path = path.expanduser()
+        base = (info.context or {}).get(folder)
+        return path if path.is_absolute() or base is None else base / path
+
+    return AfterValidator(resolve)
+
+
+def _url(*schemes: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not value.startswith(schemes):
+            raise ValueError(f"must be a URL starting with {' or '.join(schemes)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_above(key: str) -> AfterValidator:
+    """The value must not exceed `key` (section.name), a field of the same section declared before it."""
+
+    def check(value: float, info: ValidationInfo) -> float:
+        other = info.data.get(key.rsplit(".", 1)[-1])
+        if other is not None and value > other:
+            raise ValueError(f"must not be above {key}")
+        return value
+
+    return AfterValidator(check)
+
+
+Fraction = Annotated[float, Strict(), Field(ge=0.0, le=1.0)]  # scores, weights, confidences, similarities
+Seconds = Annotated[float, Strict(), Field(ge=0.0)]
+Count = Annotated[int, Strict(), Field(ge=1)]
+Flag = Annotated[bool, Strict()]
+Word = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(str.casefold)]
+Snowflake = Annotated[int, Strict(), Field(gt=0, lt=2**64), BeforeValidator(_quoted_id)]
+Snowflakes = Annotated[tuple[Snowflake, ...], _null_means(())]
+ReadPath = Annotated[Path, BeforeValidator(_non_empty), _resolved_against("base")]  # files the bot reads
+WrittenPath = Annotated[Path, BeforeValidator(_non_empty), _resolved_against("written")]  # and writes
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+]
+
+
+# --- the sections (documented in config.yaml) -------------------------------------------------------
+
+
+@dataclass(frozen=True, config=SECTION)
 class MatcherSettings:
     """Thresholds and weights of the answer engine (documented in config.yaml)."""
 
-    answer_threshold: float = 0.45
-    suggest_threshold: float = 0.43
-    answer_margin: float = 0.02
-    suggest_limit: int = 3
-    min_content_tokens: int = 1
-    max_input_chars: int = 2000
-    lexical_weight: float = 0.55
-    fuzzy_weight: float = 0.45
-    phrasing_weight: float = 0.50
-    ngram_weight: float = 0.35
-    unknown_word_weight: float = 0.80
-    off_domain_factor: float = 0.60
-    candidate_limit: int = 8
-    domain_words: tuple[str, ...] = ()
+    answer_threshold: Fraction = 0.45
+    suggest_threshold: Annotated[Fraction, _not_above("matcher.answer_threshold")] = 0.43
+    answer_margin: Fraction = 0.02
+    suggest_limit: Count = 3
+    min_content_tokens: Count = 1
+    max_input_chars: Count = 2000
+    lexical_weight: Fraction = 0.55
+    fuzzy_weight: Fraction = 0.45
+    phrasing_weight: Fraction = 0.50
+    ngram_weight: Fraction = 0.35
+    unknown_word_weight: Fraction = 0.80
+    off_domain_factor: Fraction = 0.60
+    candidate_limit: Count = 8
+    domain_words: Annotated[tuple[Word, ...], _null_means(())] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class EmbeddingSettings:
     """The meaning model (documented in config.yaml): sentence embeddings, a trained head, a confidence model."""
 
-    enabled: bool = True
-    model_path: Path | None = None
-    confidence_path: Path | None = None
-    cache_path: Path | None = None
-    examples_path: Path | None = None
-    head_weight: float = 0.5
-    answer_confidence: float = 0.6
-    suggest_confidence: float = 0.3
-    suggest_limit: int = 3
-    second_topic_confidence: float = 0.6
-    followup_max_words: int = 6
-    min_lexical_score: float = 0.15
-    chatter_threshold: float = 0.75
-    group_similarity: float = 0.6
+    enabled: Flag = True
+    model_path: ReadPath | None = None  # None: the bundled model
+    confidence_path: ReadPath | None = None  # None: the bundled confidence model
+    cache_path: WrittenPath | None = Path("data/embeddings.sqlite3")  # None: no cache on disk
+    examples_path: ReadPath | None = Path("knowledge/examples")
+    head_weight: Annotated[float, Strict(), Field(ge=0.0, le=10.0)] = 0.5
+    answer_confidence: Fraction = 0.6
+    suggest_confidence: Annotated[Fraction, _not_above("embedding.answer_confidence")] = 0.3
+    suggest_limit: Count = 3
+    second_topic_confidence: Fraction = 0.6
+    followup_max_words: Count = 6
+    min_lexical_score: Fraction = 0.15
+    chatter_threshold: Fraction = 0.75
+    group_similarity: Fraction = 0.6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class KnowledgeSettings:
-    path: Path
-    history_path: Path
-    stale_after_days: int = 180
-    watch_interval_seconds: float = 2.0
+    path: ReadPath = Path("knowledge")
+    history_path: WrittenPath = Path("data/knowledge-history.sqlite3")
+    stale_after_days: Count = 180
+    watch_interval_seconds: Seconds = 2.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class LedgerSettings:
-    path: Path
+    path: WrittenPath = Path("data/ledger.sqlite3")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class FeedbackSettings:
-    path: Path
-    group_similarity: float = 0.30
+    path: WrittenPath = Path("data/feedback.sqlite3")
+    group_similarity: Fraction = 0.30
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class DiscordSettings:
-    guild_ids: tuple[int, ...] = ()
-    support_channel_ids: tuple[int, ...] = ()
-    moderator_role_ids: tuple[int, ...] = ()
-    manager_role_ids: tuple[int, ...] = ()
-    log_channel_id: int | None = None
-    api_base: str = DISCORD_API_BASE
-    gateway_url: str = DISCORD_GATEWAY_URL
-    mention_asker: bool = False
-    entry_cooldown_seconds: float = 600.0
-    member_rate_limit_count: int = 3
-    member_rate_limit_seconds: float = 60.0
-    guild_ready_timeout: float = 2.0
+    guild_ids: Snowflakes = ()
+    support_channel_ids: Snowflakes = ()
+    moderator_role_ids: Snowflakes = ()
+    manager_role_ids: Snowflakes = ()
+    log_channel_id: Snowflake | None = None
+    api_base: Annotated[str, Strict(), _url("http://", "https://"), _null_means(DISCORD_API_BASE)] = DISCORD_API_BASE
+    gateway_url: Annotated[str, Strict(), _url("ws://", "wss://"), _null_means(DISCORD_GATEWAY_URL)] = (
+        DISCORD_GATEWAY_URL
+    )
+    mention_asker: Flag = False
+    entry_cooldown_seconds: Seconds = 600.0
+    member_rate_limit_count: Count = 3
+    member_rate_limit_seconds: Seconds = 60.0
+    guild_ready_timeout: Seconds = 2.0
 
 
-@dataclass(frozen=True)
+# A missing or empty section is validated as {}, so its default paths resolve like the file's own.
+@dataclass(frozen=True, config=SECTION)
 class Settings:
-    source: Path
-    matcher: MatcherSettings
-    knowledge: KnowledgeSettings
-    ledger: LedgerSettings
-    feedback: FeedbackSettings
-    discord: DiscordSettings
-    embedding: EmbeddingSettings = EmbeddingSettings()
-    log_level: str = "INFO"
+    source: Path  # the file these settings came from; not a key of the file
+    matcher: Annotated[MatcherSettings, _null_means({})] = Field(default_factory=dict)
+    knowledge: Annotated[KnowledgeSettings, _null_means({})] = Field(default_factory=dict)
+    ledger: Annotated[LedgerSettings, _null_means({})] = Field(default_factory=dict)
+    feedback: Annotated[FeedbackSettings, _null_means({})] = Field(default_factory=dict)
+    discord: Annotated[DiscordSettings, _null_means({})] = Field(default_factory=dict)
+    embedding: Annotated[EmbeddingSettings, _null_means({})] = Field(default_factory=dict)
+    log_level: LogLevel = "INFO"
 
 
-_TOP_LEVEL = {"matcher", "embedding", "knowledge", "ledger", "feedback", "discord", "log_level"}
-_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+# --- loading ----------------------------------------------------------------------------------------
 
 
 def user_data_dir() -> Path:
@@ -128,7 +222,7 @@ def user_data_dir() -> Path:
 
 
 def load_settings(path: str | Path | None = None, *, data_dir: Path | None = None) -> Settings:
-    """Read and validate a config file; raise ConfigError naming the offending key.
+    """Read and validate a config file; raise ConfigError naming the file and the offending key.
 
     path None means the packaged default, whose written files go to data_dir (default: user_data_dir()).
     For any other config, data_dir (when given) is where relative paths of written files resolve instead
@@ -146,10 +240,7 @@ def load_settings(path: str | Path | None = None, *, data_dir: Path | None = Non
     except safe_yaml.YamlRefused as exc:
         raise ConfigError(str(config_path), str(exc)) from None
     if not isinstance(raw, dict):
-        raise ConfigError("(top level)", "must be a mapping of sections")
-    unknown = sorted(set(raw) - _TOP_LEVEL)
-    if unknown:
-        raise ConfigError(unknown[0], f"unknown key (expected one of {', '.join(sorted(_TOP_LEVEL))})")
+        raise ConfigError("(top level)", "must be a mapping of sections", config_path)
     base = config_path.resolve().parent
     return settings_from_mapping(raw, base=base, source=config_path, data_base=data_dir)
 
@@ -159,211 +250,49 @@ def settings_from_mapping(raw: dict[str, Any], *, base: Path, source: Path, data
 
     Relative paths resolve against base; those of files the bot writes against data_base when given.
     """
+    if "source" in raw:
+        raise ConfigError("source", _unknown_key(("source",)), source)
     written = data_base if data_base is not None else base
-    knowledge_raw = _section(raw, "knowledge")
-    knowledge = KnowledgeSettings(
-        path=_path(knowledge_raw, "knowledge.path", base, default="knowledge"),
-        history_path=_path(knowledge_raw, "knowledge.history_path", written, default="data/knowledge-history.sqlite3"),
-        stale_after_days=_int(knowledge_raw, "knowledge.stale_after_days", 180, minimum=1),
-        watch_interval_seconds=_float(knowledge_raw, "knowledge.watch_interval_seconds", 2.0, minimum=0.0),
-    )
-    _reject_unknown(knowledge_raw, "knowledge", KnowledgeSettings)
-
-    ledger_raw = _section(raw, "ledger")
-    ledger = LedgerSettings(path=_path(ledger_raw, "ledger.path", written, default="data/ledger.sqlite3"))
-    _reject_unknown(ledger_raw, "ledger", LedgerSettings)
-
-    feedback_raw = _section(raw, "feedback")
-    feedback = FeedbackSettings(
-        path=_path(feedback_raw, "feedback.path", written, default="data/feedback.sqlite3"),
-        group_similarity=_float(
-            feedback_raw, "feedback.group_similarity", FeedbackSettings.group_similarity, minimum=0.0, maximum=1.0
-        ),
-    )
-    _reject_unknown(feedback_raw, "feedback", FeedbackSettings)
-
-    matcher = _matcher(_section(raw, "matcher"))
-    embedding = _embedding(_section(raw, "embedding"), base, written)
-    discord = _discord(_section(raw, "discord"))
-
-    level = raw.get("log_level", "INFO")
-    if not isinstance(level, str) or level.upper() not in _LOG_LEVELS:
-        raise ConfigError("log_level", f"must be one of {', '.join(sorted(_LOG_LEVELS))}")
-    return Settings(
-        source=source,
-        matcher=matcher,
-        knowledge=knowledge,
-        ledger=ledger,
-        feedback=feedback,
-        discord=discord,
-        embedding=embedding,
-        log_level=level.upper(),
-    )
+    try:
+        return _SETTINGS.validate_python({**raw, "source": source}, context={"base": base, "written": written})
+    except ValidationError as exc:
+        raise _config_error(exc, source) from None
 
 
-def _matcher(raw: dict[str, Any]) -> MatcherSettings:
-    defaults = MatcherSettings()
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(MatcherSettings):
-        key = f"matcher.{f.name}"
-        default = getattr(defaults, f.name)
-        if isinstance(default, tuple):
-            values[f.name] = _words(raw, key)
-        elif isinstance(default, int):
-            values[f.name] = _int(raw, key, default, minimum=1)
-        else:
-            values[f.name] = _float(raw, key, default, minimum=0.0, maximum=1.0)
-    _reject_unknown(raw, "matcher", MatcherSettings)
-    settings = MatcherSettings(**values)
-    if settings.suggest_threshold > settings.answer_threshold:
-        raise ConfigError("matcher.suggest_threshold", "must not be above matcher.answer_threshold")
-    return settings
+_SETTINGS = TypeAdapter(Settings)
+
+# pydantic's own wording reads well after a key ("must be a valid number, got 'high'"), except these.
+_EXPECTED = {
+    "dataclass_type": "must be a mapping",
+    "tuple_type": "must be a list",
+    "path_type": "must be a path",
+    "string_too_short": "must not be empty",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+}
+_UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
 
 
-def _embedding(raw: dict[str, Any], base: Path, written: Path) -> EmbeddingSettings:
-    d = EmbeddingSettings()
-
-    def optional_path(name: str, default: str | None, relative_to: Path = base) -> Path | None:
-        key = f"embedding.{name}"
-        if raw.get(name, default) is None:
-            return None
-        return _path(raw, key, relative_to, default=default or "")
-
-    settings = EmbeddingSettings(
-        enabled=_bool(raw, "embedding.enabled", d.enabled),
-        model_path=optional_path("model_path", None),
-        confidence_path=optional_path("confidence_path", None),
-        cache_path=optional_path("cache_path", "data/embeddings.sqlite3", written),
-        examples_path=optional_path("examples_path", "knowledge/examples"),
-        head_weight=_float(raw, "embedding.head_weight", d.head_weight, minimum=0.0, maximum=10.0),
-        answer_confidence=_float(raw, "embedding.answer_confidence", d.answer_confidence, minimum=0.0, maximum=1.0),
-        suggest_confidence=_float(raw, "embedding.suggest_confidence", d.suggest_confidence, minimum=0.0, maximum=1.0),
-        suggest_limit=_int(raw, "embedding.suggest_limit", d.suggest_limit, minimum=1),
-        second_topic_confidence=_float(
-            raw, "embedding.second_topic_confidence", d.second_topic_confidence, minimum=0.0, maximum=1.0
-        ),
-        followup_max_words=_int(raw, "embedding.followup_max_words", d.followup_max_words, minimum=1),
-        min_lexical_score=_float(raw, "embedding.min_lexical_score", d.min_lexical_score, minimum=0.0, maximum=1.0),
-        chatter_threshold=_float(raw, "embedding.chatter_threshold", d.chatter_threshold, minimum=0.0, maximum=1.0),
-        group_similarity=_float(raw, "embedding.group_similarity", d.group_similarity, minimum=0.0, maximum=1.0),
-    )
-    _reject_unknown(raw, "embedding", EmbeddingSettings)
-    if settings.suggest_confidence > settings.answer_confidence:
-        raise ConfigError("embedding.suggest_confidence", "must not be above embedding.answer_confidence")
-    return settings
+def _config_error(exc: ValidationError, source: Path) -> ConfigError:
+    """Turn pydantic's first complaint into one line: file, dotted key, what was expected, what was found."""
+    error = exc.errors(include_url=False)[0]
+    loc = error["loc"]
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    if error["type"] in _UNKNOWN:
+        return ConfigError(key, _unknown_key(loc), source)
+    if error["type"] == "value_error":  # our own validators already say what was expected
+        expected = str(error["ctx"]["error"])
+    else:
+        template = _EXPECTED.get(error["type"])
+        expected = template.format(**error.get("ctx", {})) if template else error["msg"]
+        expected = expected.replace("Input should be", "must be")
+    found = repr(error["input"])
+    return ConfigError(key, f"{expected}, got {found if len(found) <= 80 else found[:77] + '...'}", source)
 
 
-def _discord(raw: dict[str, Any]) -> DiscordSettings:
-    d = DiscordSettings()
-    settings = DiscordSettings(
-        guild_ids=_ids(raw, "discord.guild_ids"),
-        support_channel_ids=_ids(raw, "discord.support_channel_ids"),
-        moderator_role_ids=_ids(raw, "discord.moderator_role_ids"),
-        manager_role_ids=_ids(raw, "discord.manager_role_ids"),
-        log_channel_id=_optional_id(raw, "discord.log_channel_id"),
-        api_base=_url(raw, "discord.api_base", d.api_base, ("http://", "https://")),
-        gateway_url=_url(raw, "discord.gateway_url", d.gateway_url, ("ws://", "wss://")),
-        mention_asker=_bool(raw, "discord.mention_asker", d.mention_asker),
-        entry_cooldown_seconds=_float(raw, "discord.entry_cooldown_seconds", d.entry_cooldown_seconds, minimum=0.0),
-        member_rate_limit_count=_int(raw, "discord.member_rate_limit_count", d.member_rate_limit_count, minimum=1),
-        member_rate_limit_seconds=_float(
-            raw, "discord.member_rate_limit_seconds", d.member_rate_limit_seconds, minimum=0.0
-        ),
-        guild_ready_timeout=_float(raw, "discord.guild_ready_timeout", d.guild_ready_timeout, minimum=0.0),
-    )
-    _reject_unknown(raw, "discord", DiscordSettings)
-    return settings
-
-
-# --- small typed readers: each names the full key in its error -------------------------------------
-
-
-def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
-    value = raw.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(name, "must be a mapping")
-    return value
-
-
-def _reject_unknown(raw: dict[str, Any], section: str, cls: type) -> None:
-    known = {f.name for f in dataclasses.fields(cls)}
-    for key in raw:
-        if key not in known:
-            raise ConfigError(f"{section}.{key}", f"unknown key (expected one of {', '.join(sorted(known))})")
-
-
-def _leaf(key: str) -> str:
-    return key.rsplit(".", 1)[-1]
-
-
-def _path(raw: dict[str, Any], key: str, base: Path, *, default: str) -> Path:
-    value = raw.get(_leaf(key), default)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(key, "must be a non-empty path")
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (base / path)
-
-
-def _int(raw: dict[str, Any], key: str, default: int, *, minimum: int) -> int:
-    value = raw.get(_leaf(key), default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(key, f"must be a whole number, got {value!r}")
-    if value < minimum:
-        raise ConfigError(key, f"must be at least {minimum}, got {value}")
-    return value
-
-
-def _float(raw: dict[str, Any], key: str, default: float, *, minimum: float, maximum: float | None = None) -> float:
-    value = raw.get(_leaf(key), default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(key, f"must be a number, got {value!r}")
-    if not math.isfinite(value):  # .nan passes every comparison below; .inf turns a window into forever
-        raise ConfigError(key, f"must be a finite number, got {value}")
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ConfigError(key, f"must be {bound}, got {value}")
-    return float(value)
-
-
-def _bool(raw: dict[str, Any], key: str, default: bool) -> bool:
-    value = raw.get(_leaf(key), default)
-    if not isinstance(value, bool):
-        raise ConfigError(key, f"must be true or false, got {value!r}")
-    return value
-
-
-def _snowflake(value: Any, key: str) -> int:
-    # Discord ids are 64-bit integers; YAML users sometimes quote them, which we accept.
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value >= 2**64:
-        raise ConfigError(key, f"must be a Discord id (a positive whole number), got {value!r}")
-    return value
-
-
-def _ids(raw: dict[str, Any], key: str) -> tuple[int, ...]:
-    value = raw.get(_leaf(key)) or []
-    if not isinstance(value, list):
-        raise ConfigError(key, "must be a list of Discord ids")
-    return tuple(_snowflake(v, f"{key}[{i}]") for i, v in enumerate(value))
-
-
-def _optional_id(raw: dict[str, Any], key: str) -> int | None:
-    value = raw.get(_leaf(key))
-    return None if value is None else _snowflake(value, key)
-
-
-def _words(raw: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = raw.get(_leaf(key)) or []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(key, "must be a list of words")
-    return tuple(v.strip().casefold() for v in value)
-
-
-def _url(raw: dict[str, Any], key: str, default: str, schemes: tuple[str, ...]) -> str:
-    value = raw.get(_leaf(key)) or default
-    if not isinstance(value, str) or not value.startswith(schemes):
-        raise ConfigError(key, f"must be a URL starting with {' or '.join(schemes)}")
-    return value
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    section: Any = Settings
+    for name in loc[:-1]:
+        section = typing.get_type_hints(section)[name]
+    known = sorted(field.name for field in dataclasses.fields(section) if field.name != "source")
+    return f"unknown key (expected one of {', '.join(known)})"

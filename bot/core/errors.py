@@ -10,12 +10,14 @@ class BotError(Exception):
 
 
 class ConfigError(BotError):
-    """A config key is missing, malformed or unknown."""
+    """A config key is missing, malformed or unknown; the message names the file first when given."""
 
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"config: {key}: {problem}")
+    def __init__(self, key: str, problem: str, file: object = None) -> None:
+        where = key if file is None else f"{file}: {key}"
+        super().__init__(f"config: {where}: {problem}")
         self.key = key
         self.problem = problem
+        self.file = file
 
 
 @dataclass(frozen=True)

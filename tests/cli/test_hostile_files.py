@@ -76,7 +76,7 @@ def test_a_nan_threshold_is_one_line_naming_the_key(tmp_path):
     config.write_text("matcher:\n  answer_threshold: .nan\n", encoding="utf-8")
     out = run_capped(["ask", "--config", str(config), "how do i buy connects for my agency"], cwd=tmp_path)
     assert out.returncode == 2, out.stdout
-    assert out.stderr == "error: config: matcher.answer_threshold: must be a finite number, got nan\n"
+    assert out.stderr == f"error: config: {config}: matcher.answer_threshold: must be a finite number, got nan\n"
 
 
 def test_a_config_that_is_not_utf8_is_one_line_naming_the_file(tmp_path):

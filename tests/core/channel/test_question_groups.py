@@ -168,4 +168,4 @@ def test_group_similarity_is_a_validated_config_key(tmp_path):
     path.write_text("feedback: {group_similarity: 1.5}\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_settings(path)
-    assert str(info.value) == "config: feedback.group_similarity: must be between 0.0 and 1.0, got 1.5"
+    assert str(info.value) == f"config: {path}: feedback.group_similarity: must be at most 1.0, got 1.5"
