@@ -32,14 +32,20 @@ COMMAND_MODULES = ("ask", "chat", "kb", "ledger", "run", "init")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full parser with every command family registered."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Build the parser: only the command family argv names, else (help, a typo) every one.
+
+    Importing a family costs start-up time (`ask` needs numpy and the encoder, `ledger import` neither),
+    so a command loads only its own module.
+    """
+    named = argv[0] if argv else None
+    families = (named,) if named in COMMAND_MODULES else COMMAND_MODULES
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Connects support bot: answer questions, curate the knowledge base, explain ledger charges.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in families:
         module = importlib.import_module(f"bot.cli.{name}")
         module.register(subparsers)
     return parser
@@ -58,7 +64,8 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the chosen command, and turn domain errors into one-line messages."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or EXIT_OK)

@@ -14,10 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import PACKAGED_CONFIG_PATH, Settings, load_settings
 from bot.core.errors import ConfigError
-from bot.core.matching.answers import AnswerEngine
+
+if TYPE_CHECKING:
+    from bot.core.matching.answers import AnswerEngine
 
 CONFIG_VARIABLE = "CONNECTS_BOT_CONFIG"
 LOCAL_CONFIG = Path("config.yaml")
@@ -54,5 +57,7 @@ def settings_to_change_knowledge(args: argparse.Namespace, command: str) -> Sett
 
 
 def engine_from(settings: Settings) -> AnswerEngine:
-    """Load and index the configured knowledge base."""
+    """Load and index the configured knowledge base (the engine's imports, numpy among them, only now)."""
+    from bot.core.matching.answers import AnswerEngine
+
     return AnswerEngine.from_settings(settings)
