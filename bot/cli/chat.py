@@ -42,7 +42,7 @@ CONSOLE_CHANNEL, CONSOLE_MEMBER, CONSOLE_BOT = 1, 2, 3
 def console_desk(settings: Settings, engine: AnswerEngine, *, explains_charges: bool) -> SupportDesk:
     """The channel's desk with the channel's cooldowns and member limit; it records nothing."""
     return SupportDesk.from_settings(
-        settings, engine, explains_charges=explains_charges, support_channel_ids=(CONSOLE_CHANNEL,), via="console"
+        settings, engine, explains_charges=explains_charges, support_channel_ids=(CONSOLE_CHANNEL,)
     )
 
 

@@ -1,4 +1,8 @@
-"""/ask: the same decision as in a support channel, on demand, anywhere the bot is."""
+"""/ask: the same decision as in a support channel, on demand, anywhere the bot is.
+
+The desk decides (`SupportDesk.plan_ask`: no channel rules or member limits for an explicit question,
+the encoder off the event loop, an unanswered question queued for moderators); this only renders it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.channel.feedback import FeedbackStore, Post
-from bot.core.matching.text import looks_like_question
+from bot.core.channel.desk import Posted, Reply
+from bot.core.channel.policy import MessageFacts
 from bot.ui.embeds import answer_embed, no_answer_embed, suggestion_embed
 from bot.ui.views import feedback_view, suggestion_view
 
@@ -42,49 +46,35 @@ class AskCog(commands.Cog):
         private: bool = False,
     ) -> None:
         """Ask the FAQ a question about Connects."""
-        engine = self.services.engine
-        decision = engine.decide(question)
-        kb = engine.kb
-        if decision.action == "answer" and decision.entry_id is not None:
-            entry = kb.entry(decision.entry_id)
+        facts = MessageFacts(
+            author_id=interaction.user.id,
+            author_is_bot=False,
+            is_webhook=False,
+            channel_id=interaction.channel_id or 0,
+            parent_id=None,
+            in_guild=interaction.guild_id is not None,
+            content=question,
+        )
+        desk = self.services.desk
+        plan = await desk.plan_ask(facts, closest=CLOSEST_LIMIT)
+        kb = self.services.engine.kb
+        if plan.reply is Reply.ANSWER and plan.entry_id is not None:
+            entry = kb.entry(plan.entry_id)
             response = await interaction.response.send_message(
                 embed=answer_embed(entry), view=feedback_view(entry.id), ephemeral=private
             )
             if response.message_id is not None:
-                channel_id = interaction.channel_id or 0
-                post = Post(
-                    response.message_id,
-                    entry.id,
-                    channel_id,
-                    question,
-                    via="ask",
-                    asker_id=interaction.user.id,
-                )
-                self.services.feedback.submit_background(self.services.feedback.record_post, post)
-        elif decision.action == "suggest":
+                desk.settle(facts, plan, Posted(response.message_id, ""))
+        elif plan.reply is Reply.SUGGEST and plan.decision is not None:
+            candidates = plan.decision.candidates
             await interaction.response.send_message(
-                embed=suggestion_embed(decision.candidates[:CLOSEST_LIMIT], kb),
-                view=suggestion_view(interaction.user.id, decision.candidates, kb),
+                embed=suggestion_embed(candidates[:CLOSEST_LIMIT], kb),
+                view=suggestion_view(interaction.user.id, candidates, kb),
                 ephemeral=private,
             )
         else:
-            closest = engine.rank(question, limit=CLOSEST_LIMIT)
-            await interaction.response.send_message(embed=no_answer_embed(closest, kb), ephemeral=True)
-            if looks_like_question(question):
-                store = self.services.feedback
-                self.services.feedback.submit_background(
-                    _record_silence,
-                    store,
-                    question,
-                    decision.score,
-                    interaction.channel_id,
-                    interaction.user.id,
-                )
-        log.debug("/ask by %s: %s (%s)", interaction.user.id, decision.action, decision.reason)
-
-
-def _record_silence(store: FeedbackStore, question: str, score: float, channel_id: int | None, author_id: int) -> None:
-    store.record_silence(question, score=score, channel_id=channel_id, message_id=None, author_id=author_id)
+            await interaction.response.send_message(embed=no_answer_embed(list(plan.closest), kb), ephemeral=True)
+        log.debug("/ask by %s: %s (%s)", interaction.user.id, plan.reply.value, plan.reason)
 
 
 async def setup(bot: SupportBot) -> None:

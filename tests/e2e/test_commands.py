@@ -96,12 +96,14 @@ async def test_autocomplete_offers_fuzzy_choices(world: World, running: RunningB
 async def test_unexpected_error_is_logged_and_the_member_gets_one_apology(
     world: World, running: RunningBot, bot_errors: ErrorLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(text: str) -> None:
+    def broken(*args: object) -> None:
         raise EntryNotFound("ghost-entry")
 
-    def crash(text: str) -> None:
+    def crash(*args: object) -> None:
         raise ZeroDivisionError("boom")
 
+    # Both ways the engine decides (a short message is settled without the encoder).
+    monkeypatch.setattr(running.services.engine, "decide_quickly", crash)
     monkeypatch.setattr(running.services.engine, "decide", crash)
     ix = await world.fake.slash("ask", {"question": "why?"}, user_id=world.alice, channel_id=world.support_id)
     await world.fake.wait_for_callback(ix)
@@ -112,6 +114,7 @@ async def test_unexpected_error_is_logged_and_the_member_gets_one_apology(
     assert "/ask" in record.getMessage()
     assert ix.followups == []
 
+    monkeypatch.setattr(running.services.engine, "decide_quickly", broken)
     monkeypatch.setattr(running.services.engine, "decide", broken)
     ix = await world.fake.slash("ask", {"question": "why?"}, user_id=world.alice, channel_id=world.support_id)
     await world.fake.wait_for_callback(ix)

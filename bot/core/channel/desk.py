@@ -22,7 +22,7 @@ from bot.core.channel.feedback import FeedbackStore, Post
 from bot.core.channel.policy import MessageFacts, judge_message
 from bot.core.ledger.charges import ChargeQuestion, recognise_charge_question
 from bot.core.matching.answers import AnswerEngine
-from bot.core.matching.matcher import Decision
+from bot.core.matching.matcher import Candidate, Decision
 from bot.core.matching.text import looks_like_question
 
 # Reads the opening question of the thread a message was posted in (a front end's I/O: Discord's REST API).
@@ -65,6 +65,9 @@ class ReplyPlan:
     reserved_cooldown: bool = False
     # A question the bot stayed silent on: it went to the moderators' unanswered queue.
     unanswered: bool = False
+    # An explicit question (/ask) left unanswered: the closest entries, to show the asker instead.
+    closest: tuple[Candidate, ...] = ()
+    via: str = "channel"  # where the question came from, kept with the posted answer
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,6 @@ class SupportDesk:
         support_channel_ids: Collection[int],
         explains_charges: bool,
         feedback: FeedbackStore | None = None,
-        via: str = "channel",
     ) -> None:
         self.engine = engine
         self.cooldowns = cooldowns
@@ -94,7 +96,6 @@ class SupportDesk:
         # Only with a ledger to answer from: otherwise a charge question goes to the FAQ like any other.
         self.explains_charges = explains_charges
         self.feedback = feedback  # None: record nothing (the console)
-        self.via = via
 
     @classmethod
     def from_settings(
@@ -106,7 +107,6 @@ class SupportDesk:
         feedback: FeedbackStore | None = None,
         clock: Clock | None = None,
         support_channel_ids: Collection[int] | None = None,
-        via: str = "channel",
     ) -> SupportDesk:
         """A desk with the configured support channels, entry cooldown and member rate limit."""
         d = settings.discord
@@ -122,7 +122,6 @@ class SupportDesk:
             support_channel_ids=d.support_channel_ids if support_channel_ids is None else support_channel_ids,
             explains_charges=explains_charges,
             feedback=feedback,
-            via=via,
         )
 
     async def plan(self, facts: MessageFacts, *, bot_user_id: int, opener: Opener | None = None) -> ReplyPlan:
@@ -135,6 +134,22 @@ class SupportDesk:
             return self._offer(facts, charge)
         return self.reply_to(facts, await self._decide(facts, opener))
 
+    async def plan_ask(self, facts: MessageFacts, *, closest: int = 3) -> ReplyPlan:
+        """Decide the reply to an explicit question (/ask): no channel rules or limits, silence still queued."""
+        decision = await self._decide(facts, None)
+        if decision.action == "answer":
+            return ReplyPlan(Reply.ANSWER, decision.reason, decision.entry_id, decision, via="ask")
+        if decision.action == "suggest":
+            return ReplyPlan(Reply.SUGGEST, decision.reason, decision=decision, via="ask")
+        unanswered = self.feedback is not None and looks_like_question(facts.content)
+        if unanswered:
+            self._queue_unanswered(facts, decision)
+        # Ranking runs the encoder too: off the event loop.
+        nearest = await asyncio.to_thread(self.engine.rank, facts.content, closest)
+        return ReplyPlan(
+            Reply.SILENT, decision.reason, decision=decision, unanswered=unanswered, closest=tuple(nearest), via="ask"
+        )
+
     def settle(self, facts: MessageFacts, plan: ReplyPlan, posted: Posted | None) -> None:
         """Record a posted reply, or give back what a refused one had reserved (posted=None)."""
         if posted is None:
@@ -145,15 +160,16 @@ class SupportDesk:
             return
         if plan.reply is not Reply.ANSWER or plan.entry_id is None:
             return
-        # From now on a repeat of the question is pointed at the reply itself, not at the question.
-        self.cooldowns.record_answer(facts.channel_id, plan.entry_id, posted.jump_url)
+        if plan.reserved_cooldown:
+            # From now on a repeat of the question is pointed at the reply itself, not at the question.
+            self.cooldowns.record_answer(facts.channel_id, plan.entry_id, posted.jump_url)
         if self.feedback is not None:
             post = Post(
                 posted.message_id,
                 plan.entry_id,
                 facts.channel_id,
                 facts.content,
-                via=self.via,
+                via=plan.via,
                 asker_id=facts.author_id,
                 question_message_id=facts.message_id,
             )

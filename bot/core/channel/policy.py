@@ -28,7 +28,7 @@ class MessageFacts:
     replied_to_author_id: int | None = None
     is_system: bool = False
     # Where the message is: the answer's cooldown points a repeat of the question here until the reply exists.
-    message_id: int = 0
+    message_id: int | None = None  # None: a slash command's question, which is no message
     jump_url: str = ""
 
     @property

@@ -156,3 +156,16 @@ async def test_the_thread_opener_is_read_only_for_a_short_follow_up_in_a_thread(
     )
     await desk.plan(facts(FOLLOW_UP, author=BOB), bot_user_id=BOT, opener=opener)  # not in a thread
     assert asked == [1]
+
+
+async def test_an_explicit_question_skips_the_channel_rules(engine: AnswerEngine) -> None:
+    desk, _ = make_desk(engine, count=1)
+    asked = dataclasses.replace(facts(channel=OTHER), message_id=None, jump_url="")
+    for _ in range(3):  # /ask works anywhere, and the member limit is for unprompted replies
+        plan = await desk.plan_ask(asked)
+        assert plan.reply is Reply.ANSWER and plan.via == "ask" and not plan.took_member_slot
+        desk.settle(asked, plan, Posted(9, ""))
+    # An /ask answer (perhaps private) is not one a channel question can be pointed at.
+    assert (await desk.plan(facts(channel=SUPPORT), bot_user_id=BOT)).reply is Reply.ANSWER
+    silent = await desk.plan_ask(dataclasses.replace(asked, content="what is the capital of peru?"), closest=2)
+    assert silent.reply is Reply.SILENT and len(silent.closest) == 2
