@@ -21,7 +21,6 @@ from bot.core.knowledge.loader import load_knowledge
 from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger import open_ledger
 from bot.core.ledger.access import Viewer
-from bot.core.ledger.importer import import_ledger, reset_demo
 from bot.core.ledger.models import History, parse_since
 from bot.core.ledger.service import LedgerService
 from bot.core.ledger.store import LedgerStore
@@ -144,6 +143,8 @@ def run_import(args: argparse.Namespace) -> int:
                 progress = _Bar(f"importing {args.entries.name}")
         except OSError:
             pass  # the importer reports the unreadable file
+    from bot.core.ledger.importer import import_ledger  # with numpy: only for an import
+
     # An import fills the ledger it names: a missing file becomes an empty ledger, not the demo one.
     with LedgerStore(settings.ledger.path) as store:
         result = import_ledger(
@@ -167,6 +168,8 @@ def run_reset(args: argparse.Namespace) -> int:
     path = Path(settings.ledger.path)
     if not path.exists():
         raise LedgerError(f"{path}: no ledger here; `ledger import` creates an empty one")
+    from bot.core.ledger.importer import reset_demo
+
     with LedgerStore(path) as store:
         reset_demo(store)
     print(f"removed the demo people from {path}; the access log is kept")

@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 
 from bot.core.ledger.import_session import lock_path
-from bot.core.ledger.importer import import_ledger
 from bot.core.ledger.store import DEMO_ORIGIN, LedgerStore
 from bot.core.ledger.worker import LedgerWorker
 
@@ -38,6 +37,9 @@ def open_ledger_worker(path: str | Path) -> LedgerWorker:
 
 def seed_demo(path: str | Path) -> None:
     """Build a ledger from the demo files in a temp file, then move it into place in one step."""
+    # The importer checks rows with numpy: loaded for an import only, not by every ledger read.
+    from bot.core.ledger.importer import import_ledger
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".seeding", dir=path.parent)
@@ -80,7 +82,6 @@ def _fsync_dir(directory: Path) -> None:
 __all__ = [
     "LedgerStore",
     "LedgerWorker",
-    "import_ledger",
     "open_ledger",
     "open_ledger_worker",
     "seed_demo",

@@ -9,6 +9,7 @@ import pytest
 from ledger_sample import write_entries
 
 import bot.core.ledger as ledger_pkg
+import bot.core.ledger.importer as importer
 from bot.core.errors import ImportRejected, LedgerError
 from bot.core.ledger import open_ledger
 from bot.core.ledger.importer import import_ledger
@@ -227,13 +228,13 @@ def test_fresh_ledger_is_seeded_and_versioned(tmp_path):
 
 
 def test_a_crash_mid_seed_leaves_no_ledger_behind(tmp_path, monkeypatch):
-    real = ledger_pkg.import_ledger
+    real = importer.import_ledger
 
     def crash_after_import(store, **kwargs):
         real(store, **kwargs)
         raise OSError("disk full")
 
-    monkeypatch.setattr(ledger_pkg, "import_ledger", crash_after_import)
+    monkeypatch.setattr(importer, "import_ledger", crash_after_import)
     path = tmp_path / "ledger.sqlite3"
     with pytest.raises(OSError):
         open_ledger(path)
