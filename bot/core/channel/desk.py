@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
@@ -105,7 +106,7 @@ class SupportDesk:
         *,
         explains_charges: bool,
         feedback: FeedbackStore | None = None,
-        clock: Clock | None = None,
+        clock: Clock = time.monotonic,
         support_channel_ids: Collection[int] | None = None,
     ) -> SupportDesk:
         """A desk with the configured support channels, entry cooldown and member rate limit."""
@@ -114,7 +115,7 @@ class SupportDesk:
             entry_cooldown_seconds=d.entry_cooldown_seconds,
             member_rate_limit_count=d.member_rate_limit_count,
             member_rate_limit_seconds=d.member_rate_limit_seconds,
-            **({"clock": clock} if clock is not None else {}),
+            clock=clock,
         )
         return cls(
             engine,
