@@ -6,8 +6,9 @@ the encoder off the event loop, an unanswered question queued for moderators); t
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLOSEST_LIMIT = 3
+# Seconds a decision may take before the interaction is acknowledged (Discord allows 3).
+THINKING_AFTER = 2.0
 
 
 class AskCog(commands.Cog):
@@ -56,25 +59,42 @@ class AskCog(commands.Cog):
             content=question,
         )
         desk = self.services.desk
-        plan = await desk.plan_ask(facts, closest=CLOSEST_LIMIT)
+        planning = asyncio.ensure_future(desk.plan_ask(facts, closest=CLOSEST_LIMIT))
+        try:
+            plan = await asyncio.wait_for(asyncio.shield(planning), THINKING_AFTER)
+        except TimeoutError:
+            # Discord drops an interaction left unanswered for 3 s: a long post on a busy machine is
+            # acknowledged first ("thinking..."), and the reply then replaces that placeholder.
+            await interaction.response.defer(ephemeral=private, thinking=True)
+            plan = await planning
         kb = self.services.engine.kb
         if plan.reply is Reply.ANSWER and plan.entry_id is not None:
             entry = kb.entry(plan.entry_id)
-            response = await interaction.response.send_message(
-                embed=answer_embed(entry), view=feedback_view(entry.id), ephemeral=private
+            message_id = await _send(
+                interaction, embed=answer_embed(entry), view=feedback_view(entry.id), ephemeral=private
             )
-            if response.message_id is not None:
-                desk.settle(facts, plan, Posted(response.message_id, ""))
+            if message_id is not None:
+                desk.settle(facts, plan, Posted(message_id, ""))
         elif plan.reply is Reply.SUGGEST and plan.decision is not None:
             candidates = plan.decision.candidates
-            await interaction.response.send_message(
+            await _send(
+                interaction,
                 embed=suggestion_embed(candidates[:CLOSEST_LIMIT], kb),
                 view=suggestion_view(interaction.user.id, candidates, kb),
                 ephemeral=private,
             )
         else:
-            await interaction.response.send_message(embed=no_answer_embed(list(plan.closest), kb), ephemeral=True)
+            await _send(interaction, embed=no_answer_embed(list(plan.closest), kb), ephemeral=True)
         log.debug("/ask by %s: %s (%s)", interaction.user.id, plan.reply.value, plan.reason)
+
+
+async def _send(interaction: discord.Interaction, **message: Any) -> int | None:
+    """Send the reply (the first response, or after a defer the followup that replaces it); return its id."""
+    if interaction.response.is_done():
+        sent = await interaction.followup.send(wait=True, **message)
+        return sent.id
+    response = await interaction.response.send_message(**message)
+    return response.message_id
 
 
 async def setup(bot: SupportBot) -> None:

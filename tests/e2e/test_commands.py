@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+import bot.cogs.ask as ask_cog
 from bot.core.errors import EntryNotFound
 from tests.e2e.conftest import ErrorLog, RunningBot, World, find_text
-from tests.e2e.payloads import AUTOCOMPLETE_RESULT, CHANNEL_MESSAGE, EPHEMERAL
+from tests.e2e.payloads import AUTOCOMPLETE_RESULT, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, EPHEMERAL
 
 
 async def test_commands_are_synced_to_the_configured_guild(world: World, running: RunningBot) -> None:
@@ -34,6 +37,33 @@ async def test_ask_answers_in_the_channel(world: World, running: RunningBot) -> 
     assert data["allowed_mentions"] == {"parse": []}  # no @everyone, no roles, no users
     assert data["components"][0]["components"][1]["custom_id"] == "fb:unhelpful:refunds-returned-connects"
     assert ix.followups == []  # answered exactly once
+
+
+async def test_a_slow_decision_is_acknowledged_first_then_answered_once(
+    world: World, running: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The decision is held until the test has seen the acknowledgement: slower than THINKING_AFTER, always.
+    desk = running.services.desk
+    decided, release = desk.plan_ask, asyncio.Event()
+
+    async def held(*args: object, **kwargs: object):
+        await release.wait()
+        return await decided(*args, **kwargs)
+
+    monkeypatch.setattr(desk, "plan_ask", held)
+    monkeypatch.setattr(ask_cog, "THINKING_AFTER", 0.01)
+    entry = running.services.engine.kb.entry("refunds-returned-connects")
+    ix = await world.fake.slash("ask", {"question": entry.question}, user_id=world.alice, channel_id=world.offtopic_id)
+    callback = await world.fake.wait_for_callback(ix)
+    assert callback.json["type"] == DEFERRED_CHANNEL_MESSAGE
+    assert ix.followups == []
+    release.set()
+    followup = await world.fake.wait_for_request("POST", rf"/webhooks/\d+/{ix.token}")
+    assert followup.json["embeds"][0]["title"] == entry.question
+    assert len(ix.followups) == 1
+    store = running.services.feedback
+    post = await store.submit(store.post_for_message, int(followup.response["id"]))
+    assert post is not None and post.entry_id == entry.id and post.via == "ask"
 
 
 async def test_ask_private_is_ephemeral(world: World, running: RunningBot) -> None:
