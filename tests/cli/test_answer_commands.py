@@ -53,6 +53,19 @@ def test_chat_answers_suggests_and_stays_visibly_silent():
     assert "never read" not in out.stdout
 
 
+def test_chat_follows_the_channels_rules():
+    # The console goes through the channel's desk: a repeat within the entry cooldown is pointed back,
+    # and a fourth reply within the member's window (discord.member_rate_limit_count: 3) is withheld.
+    asked = "How do I use my agency's connects instead of mine?"
+    others = ["how do i buy connects for the agency", "where can I see my connects history"]
+    out = bot("chat", stdin="\n".join([asked, asked, *others]) + "\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("agency-vs-freelancer-balance · reviewed") == 1
+    assert "(answered just above: see the reply to your question #1)" in out.stdout
+    assert "agency-buying-billing · reviewed" in out.stdout
+    assert "(the bot stays quiet: at most 3 replies per member every 60 s, as in the channel)" in out.stdout
+
+
 def test_kb_check_passes_on_the_shipped_knowledge():
     out = bot("kb", "check")
     assert out.returncode == 0, out.stderr
