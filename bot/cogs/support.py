@@ -171,18 +171,33 @@ class SupportCog(commands.Cog):
             return None
         if channel.id in self._openers:
             return self._openers[channel.id]
-        starter = channel.starter_message
-        if starter is None:
-            try:
-                # A forum post's (and a message thread's) opening message has the thread's id.
-                starter = await channel.fetch_message(channel.id)
-            except discord.HTTPException:
-                starter = None
+        starter = channel.starter_message or await self._fetch_starter(channel)
         opener = "\n".join(part for part in (channel.name, starter.content if starter else "") if part) or None
         if len(self._openers) >= OPENER_CACHE_SIZE:
             self._openers.pop(next(iter(self._openers)))
         self._openers[channel.id] = opener
         return opener
+
+    async def _fetch_starter(self, thread: discord.Thread) -> discord.Message | None:
+        """Read the message a thread was opened with, where Discord keeps it.
+
+        The starter has the thread's id. A forum (or media) post keeps it inside the post; a thread
+        started from a channel message does not: the message stays in the parent channel, and asking the
+        thread for it is 404. A parent the cache does not know is asked first, then the thread.
+        """
+        parent = thread.parent
+        if isinstance(parent, discord.ForumChannel):
+            places: list[discord.abc.Messageable] = [thread]
+        elif parent is not None:
+            places = [parent]
+        else:
+            places = [self.bot.get_partial_messageable(thread.parent_id, guild_id=thread.guild.id), thread]
+        for place in places:
+            try:
+                return await place.fetch_message(thread.id)
+            except discord.HTTPException:
+                continue  # deleted, or not there: fall back to the thread's name
+        return None
 
     def _done(self, outcome: SupportOutcome) -> None:
         self.bot.dispatch("support_outcome", outcome)

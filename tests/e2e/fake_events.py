@@ -75,11 +75,44 @@ class EventsMixin:
         await self.dispatch("MESSAGE_CREATE", payload)
         return payload
 
-    async def create_thread(self: FakeDiscord, parent_id: int, name: str) -> int:
-        """Open a thread (or forum post) while the bot is connected (THREAD_CREATE)."""
+    async def create_thread(
+        self: FakeDiscord, parent_id: int, name: str, *, opener: str | None = None, author_id: int | None = None
+    ) -> int:
+        """Open a thread (or forum post) while the bot is connected (THREAD_CREATE).
+
+        A forum post with `opener` also gets its starter message as Discord makes it: inside the post,
+        with the post's id, sent as MESSAGE_CREATE after THREAD_CREATE (wait on `running.outcome(tid)`).
+        """
         guild_id = self.guild_of(parent_id)
         tid = self.add_thread(guild_id, parent_id, name)
         await self.dispatch("THREAD_CREATE", {**self.channel_payload(tid), "newly_created": True})
+        if opener is not None:
+            assert author_id is not None, "a forum post's opening message needs its author"
+            starter = P.message(
+                tid,
+                tid,
+                guild_id,
+                self._users[author_id],
+                opener,
+                author_member=self.member_payload(guild_id, author_id, with_user=False),
+            )
+            await self.dispatch("MESSAGE_CREATE", self.store_message(starter))
+        return tid
+
+    async def start_thread(self: FakeDiscord, message_id: int, name: str) -> int:
+        """Start a thread from a member's channel message ("Create Thread" on it), as Discord does.
+
+        The thread takes the message's id, and the message stays in the parent channel: reading it
+        through the thread (`GET /channels/{thread}/messages/{thread}`) is 404. Discord sends
+        THREAD_CREATE, then MESSAGE_UPDATE for the message (now flagged HAS_THREAD).
+        """
+        message = self.messages[message_id]
+        parent_id = int(message["channel_id"])
+        tid = self.add_thread(self.guild_of(parent_id), parent_id, name, thread_id=message_id)
+        await self.dispatch("THREAD_CREATE", {**self.channel_payload(tid), "newly_created": True})
+        message["flags"] = int(message.get("flags") or 0) | P.HAS_THREAD
+        message["thread"] = self.channel_payload(tid)
+        await self.dispatch("MESSAGE_UPDATE", message)
         return tid
 
     # --- application commands --------------------------------------------------------------

@@ -135,8 +135,12 @@ def _send(fake, rec, m):
 
 @_on("GET", r"/channels/(\d+)/messages/(\d+)")
 def _get_message(fake, rec, m):
+    # A message is found only in its own channel: the starter of a thread opened from a channel message
+    # stays in the parent channel (same id as the thread), so asking the thread for it is 404, as on Discord.
     stored = fake.messages.get(int(m.group(2)))
-    return (200, stored) if stored else (404, {"message": "Unknown Message", "code": 10008})
+    if stored is None or stored["channel_id"] != m.group(1):
+        return 404, {"message": "Unknown Message", "code": 10008}
+    return 200, stored
 
 
 @_on("PATCH", r"/channels/(\d+)/messages/(\d+)")

@@ -14,6 +14,7 @@ from typing import Any
 DISCORD_EPOCH_MS = 1420070400000
 ALL_PERMISSIONS = str((1 << 50) - 1)
 EPHEMERAL = 1 << 6
+HAS_THREAD = 1 << 5  # message flag: a thread was started from this message
 INTENT_MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | INTENT_MESSAGE_CONTENT  # members, presences, message content
 
