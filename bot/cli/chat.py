@@ -11,6 +11,7 @@ from bot.cli import add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.ledger import member_ledger
 from bot.cli.render import render_answer, render_decision
+from bot.cli.safe_text import shown_marked
 from bot.config import Settings
 from bot.core.channel.desk import Posted, Reply, ReplyPlan, SupportDesk
 from bot.core.channel.policy import MessageFacts
@@ -104,7 +105,7 @@ class ChatSession:
             # The console is already private: the explanation itself, from the member's own ledger.
             assert self.ledger is not None and self.viewer is not None
             answer = self.ledger.answer_charge_question(self.viewer, line)
-            return answer.text if answer is not None else "(no explanation)"
+            return shown_marked(answer.text) if answer is not None else "(no explanation)"
         if plan.reply is Reply.POINT_TO_EARLIER:
             return f"(answered just above: see {plan.earlier_jump_url})"
         if plan.reply is Reply.RATE_LIMITED:

@@ -15,6 +15,7 @@ import sys
 from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.kb_versions import operator
+from bot.cli.safe_text import shown
 from bot.config import Settings
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.channel.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue
@@ -76,14 +77,16 @@ def run_unanswered(args: argparse.Namespace) -> int:
 
 
 def format_group(number: int, group: QuestionGroup) -> str:
-    """A group as lines: size, why, closest entry; the representative; a few other phrasings; the items."""
+    """A group as lines: size, why, closest entry; the representative; a few other phrasings; the items.
+
+    The questions are members' words: control characters are shown, never obeyed."""
     why = "no answer"
     if group.kind == "not_helpful":
         why = "Not helpful on " + ", ".join(f"{e} x{n}" for e, n in group.voted_entries())
     closest = f"{group.closest.entry_id} ({group.closest.score:.2f})" if group.closest else "none"
-    lines = [f"{number}. {group.size} question(s) · {why} · closest: {closest}", f"   > {group.representative}"]
+    lines = [f"{number}. {group.size} question(s) · {why} · closest: {closest}", f"   > {shown(group.representative)}"]
     others = group.questions[1:]
-    lines.extend(f"   - {q.text}" + (f" (x{q.count})" if q.count > 1 else "") for q in others[:EXAMPLES])
+    lines.extend(f"   - {shown(q.text)}" + (f" (x{q.count})" if q.count > 1 else "") for q in others[:EXAMPLES])
     if len(others) > EXAMPLES:
         lines.append(f"   … and {len(others) - EXAMPLES} more")
     lines.append("   items: " + ", ".join(str(i) for i in group.item_ids))

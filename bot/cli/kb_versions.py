@@ -12,6 +12,7 @@ import sys
 
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import settings_from, settings_to_change_knowledge
+from bot.cli.safe_text import shown
 from bot.core.errors import EntryNotFound, KnowledgeError
 from bot.core.knowledge.history import EntryVersion, KnowledgeHistory
 from bot.core.knowledge.store import KnowledgeStore
@@ -79,4 +80,4 @@ def run_revert(args: argparse.Namespace) -> int:
 def format_version(v: EntryVersion) -> str:
     """One line per version: number, time, action, who, what changed."""
     state = " [removed]" if v.removed else ""
-    return f"v{v.version:<3} {v.at:%Y-%m-%d %H:%M} UTC  {v.action:<8} {v.actor}{state}  {v.summary}"
+    return f"v{v.version:<3} {v.at:%Y-%m-%d %H:%M} UTC  {v.action:<8} {shown(v.actor)}{state}  {shown(v.summary)}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.cli import EXIT_OK, EXIT_USAGE, add_config_option
 from bot.cli.common import settings_from
+from bot.cli.safe_text import shown, shown_marked
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, LedgerError
 from bot.core.knowledge.loader import load_knowledge
@@ -197,29 +198,31 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def render_history(history: History) -> str:
-    """Render a history as text: each balance in its own section, newest entries first."""
+    """Render a history as text: each balance in its own section, newest entries first.
+
+    Names, ids, jobs and notes come from an import: control characters are shown, never obeyed (a note
+    with a newline cannot add a row, a name cannot start a section)."""
     subject = history.subject
-    lines = [f"{subject.name} ({subject.id}, {subject.kind})"]
+    name = shown(subject.name)
+    lines = [f"{name} ({shown(subject.id)}, {subject.kind})"]
     if len(history.sections) > 1:
         lines.append("Separate balances: Connects are never shared or moved between these profiles.")
     for s in history.sections:
         lines.append("")
-        head = f"{'Agency' if s.profile.is_agency else 'Freelancer'} {s.profile.id} · {s.profile.name} · "
+        head = f"{'Agency' if s.profile.is_agency else 'Freelancer'} {shown(s.profile.id)} · {shown(s.profile.name)} · "
         head += f"balance {s.balance}"
         if s.scope == "acted":
-            head += f" · only the entries {subject.name} acted on" + (
-                f" ({s.role.replace('_', ' ')})" if s.role else ""
-            )
+            head += f" · only the entries {name} acted on" + (f" ({s.role.replace('_', ' ')})" if s.role else "")
         lines.append(head)
         if not s.entries:
             lines.append("  (no entries)")
         for e in s.entries:
-            job = f" {e.job}" if e.job else ""
-            actor = f" by {e.actor}" if e.actor and s.profile.is_agency else ""
-            note = f"  {e.note}" if e.note else ""
+            job = f" {shown(e.job)}" if e.job else ""
+            actor = f" by {shown(e.actor)}" if e.actor and s.profile.is_agency else ""
+            note = f"  {shown(e.note)}" if e.note else ""
             lines.append(
-                f"  {e.occurred_at}  {e.id:<10} {e.kind:<12} {e.connects:+5d}  → {e.balance_after:<5d}"
-                f"{job}{actor}{note}"
+                f"  {shown(e.occurred_at)}  {shown(e.id):<10} {shown(e.kind):<12} {e.connects:+5d}  → "
+                f"{e.balance_after:<5d}{job}{actor}{note}"
             )
     return "\n".join(lines)
 
@@ -236,10 +239,13 @@ def run_explain(args: argparse.Namespace) -> int:
     blocks = []
     for x in explanations:
         e = x.entry
-        head = f"{e.id} · {e.occurred_at} · {e.kind} {e.connects:+d} · {x.profile.name} ({e.profile})"
+        head = (
+            f"{shown(e.id)} · {shown(e.occurred_at)} · {shown(e.kind)} {e.connects:+d} · {shown(x.profile.name)} "
+            f"({shown(e.profile)})"
+        )
         rules = f"rules: {', '.join(x.rules)}" if x.rules else "rules: none cover this entry"
         faq = f"  ·  see also: {', '.join(x.faq)}" if x.faq else ""
-        blocks.append(f"{head}\n{x.text}\n{rules}{faq}")
+        blocks.append(f"{head}\n{shown_marked(x.text)}\n{rules}{faq}")
     print("\n\n".join(blocks))
     return EXIT_OK
 
@@ -257,5 +263,6 @@ def run_audit(args: argparse.Namespace) -> int:
         print("(no ledger reads recorded)")
     for r in records:
         verdict = "allowed" if r.allowed else "REFUSED"
-        print(f"{r.at}  {r.viewer:<24} {r.subject:<16} {r.what:<24} {verdict:<8} {r.reason}")
+        viewer, subject, what = shown(r.viewer), shown(r.subject), shown(r.what)
+        print(f"{shown(r.at)}  {viewer:<24} {subject:<16} {what:<24} {verdict:<8} {shown(r.reason)}")
     return EXIT_OK

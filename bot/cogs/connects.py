@@ -31,6 +31,7 @@ from bot.core.ledger.service import AsyncLedgerService
 from bot.ui.balance_chart import chart_file
 from bot.ui.connects_embeds import audit_embed, explanation_embed
 from bot.ui.connects_views import HistoryPager, is_manager, post_lookup_line
+from bot.ui.escape import md_code, md_text
 from bot.ui.replies import safe_send
 
 if TYPE_CHECKING:
@@ -135,35 +136,36 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
         ledger = self._ledger()
         asker = interaction.user
         ref = reference.strip()
+        shown = md_code(ref)  # what the member typed, as code nothing in it can close
         viewer = await self._viewer(asker)
         whose = f" for {member.mention}" if member else ""
         if not may_name_member(viewer, asker.id, member.id if member else None):
             assert member is not None
             await ledger.record_refusal(viewer, member.id, f"explain {ref}", MANAGERS_ONLY)
             await safe_send(interaction, REFUSED, ephemeral=True)
-            await self._log_line(f"⛔ {asker.mention} asked to explain `{ref}`{whose}: refused")
+            await self._log_line(f"⛔ {asker.mention} asked to explain {shown}{whose}: refused")
             return
         try:
             explanations = await ledger.explain(viewer, ref)
         except (ReferenceNotFound, PermissionDenied) as exc:  # the service recorded the lookup
             # A member hears the same either way: they must not learn that someone else's entry exists.
-            text = f"I can't find `{ref}` in your Connects ledger."
+            text = f"I can't find {shown} in your Connects ledger."
             if viewer.manager and isinstance(exc, ReferenceNotFound):
-                text = f"There is no ledger entry or job `{ref}`."
+                text = f"There is no ledger entry or job {shown}."
             await safe_send(interaction, text, ephemeral=True)
-            await self._log_line(f"⛔ {asker.mention} asked to explain `{ref}`{whose}: not found or refused")
+            await self._log_line(f"⛔ {asker.mention} asked to explain {shown}{whose}: not found or refused")
             return
         if member is not None:
             profile = await ledger.profile_id_for_discord(member.id)
             explanations = concerning(explanations, profile) if profile else []
             if not explanations:
-                await safe_send(interaction, f"`{ref}` is not in {member.mention}'s Connects ledger.", ephemeral=True)
-                await self._log_line(f"🔎 {asker.mention} asked to explain `{ref}`{whose}: not theirs")
+                await safe_send(interaction, f"{shown} is not in {member.mention}'s Connects ledger.", ephemeral=True)
+                await self._log_line(f"🔎 {asker.mention} asked to explain {shown}{whose}: not theirs")
                 return
-        title = f"Entry {ref}" if len(explanations) == 1 and explanations[0].entry.id == ref else f"Job {ref}"
+        title = f"Entry {shown}" if len(explanations) == 1 and explanations[0].entry.id == ref else f"Job {shown}"
         embed = explanation_embed(title, explanations, self.services.engine.kb)
         await interaction.response.send_message(embed=embed, ephemeral=True)
-        await self._log_line(f"🔎 {asker.mention} explained `{ref}`{whose}")
+        await self._log_line(f"🔎 {asker.mention} explained {shown}{whose}")
 
     # --- link / unlink ------------------------------------------------------------------------------
 
@@ -183,8 +185,9 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
         except PermissionDenied:
             await self._log_line(f"⛔ {interaction.user.mention} tried to link {member.mention}: refused")
             raise
-        await safe_send(interaction, f"Linked {member.mention} to `{linked.id}` ({linked.name}).", ephemeral=True)
-        await self._log_line(f"🔗 {interaction.user.mention} linked {member.mention} to `{linked.id}`")
+        linked_to = f"{md_code(linked.id)} ({md_text(linked.name)})"
+        await safe_send(interaction, f"Linked {member.mention} to {linked_to}.", ephemeral=True)
+        await self._log_line(f"🔗 {interaction.user.mention} linked {member.mention} to {md_code(linked.id)}")
 
     @app_commands.command(name="unlink")
     @app_commands.guild_only()
@@ -204,8 +207,8 @@ class ConnectsCog(commands.GroupCog, group_name="connects", group_description="A
             await safe_send(interaction, REFUSED, ephemeral=True)
             await self._log_line(f"⛔ {asker.mention} tried to unlink {member.mention}: refused")
             return
-        await safe_send(interaction, f"Unlinked {member.mention} from `{profile.id}`.", ephemeral=True)
-        await self._log_line(f"🔗 {asker.mention} unlinked {member.mention} from `{profile.id}`")
+        await safe_send(interaction, f"Unlinked {member.mention} from {md_code(profile.id)}.", ephemeral=True)
+        await self._log_line(f"🔗 {asker.mention} unlinked {member.mention} from {md_code(profile.id)}")
 
     # --- audit --------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import BotError
+from bot.ui.escape import md_code
 from bot.ui.replies import report_unexpected, safe_send, user_message
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def explain(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't understand {error.value!r} for that option."
+        return f"I couldn't understand {md_code(error.value)} for that option."
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         return "This command is out of date; it will be refreshed shortly, please try again later."
     return None

@@ -2,7 +2,8 @@
 
 A history is shown as separate embeds, one per balance: the member's own freelancer balance with its
 entries, and each agency's collective balance with the agency entries the member acted on. No embed
-or line ever adds them up. Billing methods are shown masked (brand and last four digits only).
+or line ever adds them up. Billing methods are shown masked (brand and last four digits only). Every
+string from the ledger or typed by a member is escaped with bot.ui.escape (names, ids, jobs, notes).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.core.ledger.explain import Explanation, connects
 from bot.core.ledger.models import AccessRecord, History, HistorySection, LedgerEntry, mask_billing_method
 from bot.ui.balance_chart import FILENAME
 from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, TITLE_LIMIT, clip
+from bot.ui.escape import md_code, md_marked, md_text
 
 PAGE_SIZE = 5
 FREELANCER_COLOUR = discord.Colour.green()
@@ -37,11 +39,12 @@ def page_count(history: History, page_size: int = PAGE_SIZE) -> int:
 def entry_line(entry: LedgerEntry, *, show_actor: bool) -> str:
     """One entry: id, day, kind, signed amount, balance after, job and who acted."""
     sign = "+" if entry.connects > 0 else "−" if entry.connects < 0 else "±"
-    line = f"`{entry.id}` {entry.occurred_at[:10]} **{entry.kind}** {sign}{abs(entry.connects)} → {entry.balance_after}"
+    when, kind = md_text(entry.occurred_at[:10]), md_text(entry.kind)
+    line = f"{md_code(entry.id)} {when} **{kind}** {sign}{abs(entry.connects)} → {entry.balance_after}"
     if entry.job:
-        line += f" · job `{entry.job}`"
+        line += f" · job {md_code(entry.job)}"
     if show_actor and entry.actor:
-        line += f" · by `{entry.actor}`"
+        line += f" · by {md_code(entry.actor)}"
     return line
 
 
@@ -49,13 +52,14 @@ def section_title(section: HistorySection) -> str:
     """'Ben Okafor — freelancer balance: 70 Connects' (one balance, never a total)."""
     p = section.profile
     what = "agency balance (shared by its members)" if p.is_agency else "own freelancer balance"
-    return clip(f"{p.name} — {what}: {connects(section.balance)}", TITLE_LIMIT)
+    return clip(f"{md_text(p.name)} — {what}: {connects(section.balance)}", TITLE_LIMIT)
 
 
 def section_note(section: HistorySection, subject_name: str) -> str:
-    """Say whose entries the section lists."""
+    """Say whose entries the section lists (subject_name is escaped here)."""
+    subject_name = md_text(subject_name)
     if section.scope == ACTED:
-        role = f" (role: {section.role.replace('_', ' ')})" if section.role else ""
+        role = f" (role: {md_text(section.role.replace('_', ' '))})" if section.role else ""
         return (
             f"Only the agency entries {subject_name} acted on{role}. The agency's Connects are a separate "
             f"balance from {subject_name}'s own: nothing moves between them."
@@ -84,8 +88,9 @@ def history_embeds(
             colour=AGENCY_COLOUR if section.profile.is_agency else FREELANCER_COLOUR,
         )
         method = mask_billing_method(section.profile.billing_method)
-        embed.add_field(name="Profile", value=f"`{section.profile.id}` ({section.profile.kind})", inline=True)
-        embed.add_field(name="Billing method", value=method or "none on file", inline=True)
+        profile = f"{md_code(section.profile.id)} ({md_text(section.profile.kind)})"
+        embed.add_field(name="Profile", value=profile, inline=True)
+        embed.add_field(name="Billing method", value=md_text(method) if method else "none on file", inline=True)
         first = page * page_size + 1 if shown else 0
         embed.set_footer(
             text=f"Page {page + 1}/{pages} · entries {first}–{page * page_size + len(shown)} of the newest "
@@ -93,20 +98,26 @@ def history_embeds(
         )
         embeds.append(embed)
     if not embeds:
-        embeds.append(discord.Embed(title=f"{history.subject.name}: no balances to show", colour=AUDIT_COLOUR))
+        title = f"{md_text(history.subject.name)}: no balances to show"
+        embeds.append(discord.Embed(title=clip(title, TITLE_LIMIT), colour=AUDIT_COLOUR))
     if with_chart:
         embeds[-1].set_image(url=f"attachment://{FILENAME}")
     return embeds
 
 
 def explanation_embed(title: str, explanations: Sequence[Explanation], kb: KnowledgeBase | None) -> discord.Embed:
-    """The explanation of one entry or one job: the text, the rules it cites, links to the FAQ entries."""
+    """The explanation of one entry or one job: the text, the rules it cites, links to the FAQ entries.
+
+    `title` is Discord markdown already (the caller escapes the reference in it: `md_code`)."""
     embed = discord.Embed(title=clip(title, TITLE_LIMIT), colour=EXPLAIN_COLOUR)
     parts = []
     for x in explanations:
         e = x.entry
-        head = f"**`{e.id}`** · {e.occurred_at[:10]} · {e.kind} · {connects(e.connects)} · `{e.profile}`"
-        parts.append(head + "\n" + x.text)
+        head = (
+            f"**{md_code(e.id)}** · {md_text(e.occurred_at[:10])} · {md_text(e.kind)} · {connects(e.connects)} "
+            f"· {md_code(e.profile)}"
+        )
+        parts.append(head + "\n" + md_marked(x.text))
     embed.description = clip("\n\n".join(parts), DESCRIPTION_LIMIT)
     rules = list(dict.fromkeys(r for x in explanations for r in x.rules))
     if rules:
@@ -142,10 +153,12 @@ def faq_links(entry_ids: Sequence[str], kb: KnowledgeBase | None) -> str:
 
 
 def audit_embed(records: Sequence[AccessRecord]) -> discord.Embed:
-    """The newest ledger lookups: when, who, whose, what, allowed or refused, and why."""
+    """The newest ledger lookups: when, who, whose, what, allowed or refused, and why.
+
+    What a lookup asked for holds what the member typed (a reference): every field is escaped."""
     lines = [
-        f"{'✅' if r.allowed else '⛔'} `{r.at[:19].replace('T', ' ')}` {r.viewer} → `{r.subject}`: {r.what}"
-        + ("" if r.allowed else f" (refused: {r.reason})")
+        f"{'✅' if r.allowed else '⛔'} {md_code(r.at[:19].replace('T', ' '))} {md_text(r.viewer)} → "
+        f"{md_code(r.subject)}: {md_text(r.what)}" + ("" if r.allowed else f" (refused: {md_text(r.reason)})")
         for r in records
     ]
     text = "\n".join(lines) or "No lookups recorded yet."

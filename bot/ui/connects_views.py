@@ -16,6 +16,7 @@ import discord
 
 from bot.core.ledger.models import History
 from bot.ui.connects_embeds import PAGE_SIZE, explanation_embed, history_embeds, page_count
+from bot.ui.escape import md_code, md_marked
 from bot.ui.replies import guarded, safe_send
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ class ExplainPrivatelyButton(
             interaction.client,
             services,
             f"⛔ {interaction.user.mention} pressed “{WHY_LABEL}” on <@{self.asker_id}>'s question "
-            f"about {self.kind} `{self.ref}`: refused",
+            f"about {self.kind} {md_code(self.ref)}: refused",
         )
         return False
 
@@ -150,24 +151,25 @@ class ExplainPrivatelyButton(
         # The same words the member would write, so the core recognises and answers it as a charge question.
         answer = await services.ledger.answer_charge_question(viewer, f"why {self.kind} {self.ref}?")
         if answer is not None and answer.explanations:
-            title = f"Entry {self.ref}" if self.kind == "entry" else f"Job {self.ref}"
+            title = f"{'Entry' if self.kind == 'entry' else 'Job'} {md_code(self.ref)}"
             embed = explanation_embed(title, answer.explanations, services.engine.kb)
             await safe_send(interaction, embed=embed, ephemeral=True)
             outcome = "explained"
         else:
-            await safe_send(interaction, answer.text if answer else NOT_YOURS, ephemeral=True)
+            await safe_send(interaction, md_marked(answer.text) if answer else NOT_YOURS, ephemeral=True)
             outcome = "nothing to explain"
         await post_lookup_line(
             interaction.client,
             services,
-            f"🔎 {interaction.user.mention} opened their explanation of {self.kind} `{self.ref}` privately: {outcome}",
+            f"🔎 {interaction.user.mention} opened their explanation of {self.kind} {md_code(self.ref)} privately: "
+            f"{outcome}",
         )
 
 
 def explain_privately_text(kind: str, ref: str) -> str:
     """The public reply to a charge question: no account data, only the offer to explain privately."""
     return (
-        f"I can explain {kind} `{ref}` from your own Connects ledger. It stays private: press "
+        f"I can explain {kind} {md_code(ref)} from your own Connects ledger. It stays private: press "
         f"**{WHY_LABEL}** and only you will see the explanation."
     )
 

@@ -14,6 +14,7 @@ from bot.core.knowledge.history import EntryVersion
 from bot.core.knowledge.model import MAX_PHRASING_CHARS, KnowledgeBase
 from bot.core.knowledge.review import EntryReview
 from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip
+from bot.ui.escape import md_text
 
 MOD_COLOUR = discord.Colour.blurple()
 STALE_MARK = "⚠️ stale"
@@ -86,8 +87,8 @@ def history_embed(entry_id: str, versions: Sequence[EntryVersion], *, limit: int
         state = " (in the recycle bin)" if v.removed and v is versions[0] else ""
         when = discord.utils.format_dt(v.at, "R")
         lines.append(
-            f"**v{v.version}** {ACTION_WORDS.get(v.action, v.action)} by {v.actor} {when}{state}\n"
-            f"  {clip(v.summary, 200)}"
+            f"**v{v.version}** {ACTION_WORDS.get(v.action, v.action)} by {md_text(v.actor)} {when}{state}\n"
+            f"  {md_text(clip(v.summary, 200))}"
         )
     more = f"\n… and {len(versions) - limit} older" if len(versions) > limit else ""
     embed = discord.Embed(
@@ -123,11 +124,14 @@ def groups_embed(groups: Sequence[QuestionGroup], page: int, kb: KnowledgeBase) 
     group = groups[page]
     total = sum(g.size for g in groups)
     lines = [f"**Group {page + 1} of {len(groups)}** · {_size(group)}{_why(group)}{_when(group.latest)}"]
-    lines.append(f"> {clip(group.representative, 300)}")
+    # Members' questions, word for word: escaped, so a question cannot format or link the moderators' view.
+    lines.append(f"> {md_text(clip(group.representative, 300))}")
     others = group.questions[1:]
     if others:
         lines.append("Also asked:")
-        lines.extend(f"• {clip(q.text, 150)}" + (f" (×{q.count})" if q.count > 1 else "") for q in others[:EXAMPLES])
+        lines.extend(
+            f"• {md_text(clip(q.text, 150))}" + (f" (×{q.count})" if q.count > 1 else "") for q in others[:EXAMPLES]
+        )
         if len(others) > EXAMPLES:
             lines.append(f"… and {len(others) - EXAMPLES} more phrasing(s)")
     if group.closest is not None:
@@ -143,7 +147,10 @@ def groups_embed(groups: Sequence[QuestionGroup], page: int, kb: KnowledgeBase) 
     )
     after = groups[page + 1 : page + 1 + NEXT_GROUPS]
     if after:
-        brief = [f"**{page + 2 + i}.** {_size(g)}{_why(g)}: {clip(g.representative, 90)}" for i, g in enumerate(after)]
+        brief = [
+            f"**{page + 2 + i}.** {_size(g)}{_why(g)}: {md_text(clip(g.representative, 90))}"
+            for i, g in enumerate(after)
+        ]
         embed.add_field(name="Next", value=clip("\n".join(brief), FIELD_LIMIT), inline=False)
     embed.set_footer(text="Teach this group adds all its phrasings to the entry picked below, as one version.")
     return embed

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import discord
 
-from bot.core.errors import BotError, EntryNotFound, PermissionDenied
+from bot.core.errors import BotError, EntryNotFound, KnowledgeError, PermissionDenied
+from bot.ui.escape import md_code, md_text
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,15 @@ async def safe_send(
 
 
 def user_message(error: BotError) -> str:
-    """Say what went wrong in words a member understands."""
+    """Say what went wrong in words a member understands (what they typed is in it: escaped)."""
     if isinstance(error, EntryNotFound):
-        hint = f" Did you mean {', '.join(f'`{s}`' for s in error.suggestions)}?" if error.suggestions else ""
-        return f"There is no FAQ entry `{error.entry_id}`.{hint}"
+        hint = f" Did you mean {', '.join(md_code(s) for s in error.suggestions)}?" if error.suggestions else ""
+        return f"There is no FAQ entry {md_code(error.entry_id)}.{hint}"
     if isinstance(error, PermissionDenied):
-        return f"You can't do that: {error.reason}"
-    return str(error)
+        return f"You can't do that: {md_text(error.reason)}"
+    if isinstance(error, KnowledgeError):  # one problem a line: the lines are kept, each escaped
+        return "\n".join(md_text(line) for line in str(error).split("\n"))
+    return md_text(error)
 
 
 async def report_unexpected(interaction: discord.Interaction, error: BaseException, where: str) -> None:

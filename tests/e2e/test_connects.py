@@ -237,7 +237,7 @@ async def test_explain_cites_rules_and_links_the_faq_only_for_whoever_may_see_it
         "connects explain", {"reference": "~01ab7c9d2e4f6a8b0c", "member": world.alice}, user=ledger.manager
     )
     (embed,) = by_manager.callback_data["embeds"]
-    assert embed["title"] == "Job ~01ab7c9d2e4f6a8b0c" and "`e-1042`" in embed["description"]
+    assert embed["title"] == "Job `~01ab7c9d2e4f6a8b0c`" and "`e-1042`" in embed["description"]
 
     mine = [
         (r.subject, r.what, r.allowed) for r in reversed(ledger.access_log()) if r.viewer == f"discord:{world.alice}"
@@ -352,7 +352,7 @@ async def test_a_charge_question_in_the_channel_is_explained_privately_and_only_
     data = asker.callback_data
     assert data["flags"] & EPHEMERAL
     (embed,) = data["embeds"]
-    assert embed["title"] == "Job ~01ab7c9d2e4f6a8b0c"
+    assert embed["title"] == "Job `~01ab7c9d2e4f6a8b0c`"
     assert "Brightpath Studio's collective agency balance" in embed["description"]
     assert "`separate-balances`" in embed["fields"][0]["value"]
 
@@ -391,4 +391,6 @@ async def test_explain_privately_keeps_working_after_a_restart(
     await world.fake.wait_for_callback(pressed)
     (embed,) = pressed.callback_data["embeds"]
     assert pressed.callback_data["flags"] & EPHEMERAL
-    assert embed["title"] == "Entry e-1042" and "Brightpath Studio's collective agency balance" in embed["description"]
+    assert (
+        embed["title"] == "Entry `e-1042`" and "Brightpath Studio's collective agency balance" in embed["description"]
+    )

@@ -4,7 +4,8 @@ An explanation only states what the ledger records and what the knowledge base's
 rules do not cover (monthly grants, bonuses, the Availability badge, manual adjustments) are explained
 as far as the entry itself goes, say that no rule covers them, and point to support: never a guessed
 reason. Rule ids are the contract in knowledge/rules.yaml; `faq` lists the FAQ entries that explain
-them, for a front end to link.
+them, for a front end to link. The text is `Marked` (bot.core.untrusted): what the ledger holds (names,
+ids, jobs, notes, billing methods) is marked untrusted, and each front end escapes it for its medium.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger.models import AGENCY_ADMIN_ROLES, LedgerEntry, Membership, Profile
+from bot.core.untrusted import Marked, say
 
 SEPARATE = "separate-balances"
 DRAWS = "proposal-draws-from-submitting-profile"
@@ -65,7 +67,8 @@ class Explanation:
     profile: Profile
     rules: tuple[str, ...]
     faq: tuple[str, ...]
-    text: str
+    # Names, ids, jobs and notes come from the ledger (an import): marked untrusted, escaped by each front end.
+    text: Marked
     covered: bool
 
     def to_json(self) -> dict[str, Any]:
@@ -80,7 +83,7 @@ class Explanation:
             "job": e.job,
             "actor": e.actor,
             "rules": list(self.rules),
-            "text": self.text,
+            "text": self.text.plain,
             "occurred_at": e.occurred_at,
             "balance_after": e.balance_after,
             "covered": self.covered,
@@ -99,7 +102,7 @@ def explain_entry(ctx: EntryContext, kb: KnowledgeBase | None = None) -> Explana
     handler = _HANDLERS.get(ctx.entry.kind, _uncovered)
     text, rules, covered = handler(ctx)
     if ctx.entry.note and ctx.entry.kind not in ("proposal",):
-        text += f' The ledger note says: "{ctx.entry.note}".'
+        text += say(' The ledger note says: "{note}".', note=ctx.entry.note)
     return Explanation(ctx.entry, ctx.profile, tuple(rules), _faq(ctx.entry.kind, rules, covered, kb), text, covered)
 
 
@@ -116,25 +119,25 @@ def _faq(kind: str, rules: Sequence[str], covered: bool, kb: KnowledgeBase | Non
     return tuple(dict.fromkeys(ids))
 
 
-# --- wording helpers --------------------------------------------------------------------------------------
+# --- wording helpers (every value from the ledger goes through say(): marked untrusted) ---------------------
 
 
-def _whose(profile: Profile) -> str:
+def _whose(profile: Profile) -> Marked:
     if profile.is_agency:
-        return f"{profile.name}'s collective agency balance (the one balance all its members share)"
-    return f"{profile.name}'s own freelancer balance"
+        return say("{name}'s collective agency balance (the one balance all its members share)", name=profile.name)
+    return say("{name}'s own freelancer balance", name=profile.name)
 
 
-def _first(profile: Profile | None) -> str:
-    return profile.name.split()[0] if profile and profile.name else "the member"
+def _first(profile: Profile | None) -> Marked:
+    return say("{name}", name=profile.name.split()[0]) if profile and profile.name else say("the member")
 
 
 def _role_words(role: str) -> str:
     return role.replace("_", " ")
 
 
-def _job(entry: LedgerEntry) -> str:
-    return f"job {entry.job}" if entry.job else "a job"
+def _job(entry: LedgerEntry) -> Marked:
+    return say("job {job}", job=entry.job) if entry.job else say("a job")
 
 
 def _spent_on_job(ctx: EntryContext, kinds: tuple[str, ...]) -> LedgerEntry | None:
@@ -146,97 +149,125 @@ def _spent_on_job(ctx: EntryContext, kinds: tuple[str, ...]) -> LedgerEntry | No
 
 # --- one handler per kind: (text, rules, covered) -----------------------------------------------------------
 
-Result = tuple[str, list[str], bool]
+Result = tuple[Marked, list[str], bool]
 
 
 def _proposal(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
+    n = connects(e.connects)
     if p.is_agency:
         actor, role = ctx.actor, ctx.actor_membership
-        by = f" by {actor.name}" if actor else " (the ledger does not record which member)"
-        not_from = f"{actor.name}'s own freelancer balance" if actor else "any member's freelancer balance"
-        text = (
-            f"{connects(e.connects)} were taken from {_whose(p)}, not from {not_from}. "
-            f"Why: this proposal for {_job(e)} was submitted under the agency{by}, and a proposal "
-            f"draws from the balance of the profile it was submitted under, whoever submits it. "
-            f"Agency and freelancer Connects are separate balances, charged separately"
+        by = say(" by {name}", name=actor.name) if actor else say(" (the ledger does not record which member)")
+        not_from = (
+            say("{name}'s own freelancer balance", name=actor.name) if actor else say("any member's freelancer balance")
         )
-        text += f", so {_first(actor)}'s freelancer balance is unchanged by it." if actor else "."
+        text = say(
+            "{n} were taken from {whose}, not from {not_from}. Why: this proposal for {job} was submitted under "
+            "the agency{by}, and a proposal draws from the balance of the profile it was submitted under, "
+            "whoever submits it. Agency and freelancer Connects are separate balances, charged separately",
+            n=n,
+            whose=_whose(p),
+            not_from=not_from,
+            job=_job(e),
+            by=by,
+        )
+        if actor:
+            text += say(", so {first}'s freelancer balance is unchanged by it.", first=_first(actor))
+        else:
+            text += "."
         text += " Next: switch to the agency context and open its Connects history to see this charge."
         if role is not None and role.exclusive:
-            text += f" As an exclusive member, {_first(actor)} applies only through the agency."
+            text += say(" As an exclusive member, {first} applies only through the agency.", first=_first(actor))
         elif role is not None:
             text += (
                 " To pay from the freelancer balance instead, a non-exclusive member sends the proposal "
                 "from the freelancer profile rather than as an agency member."
             )
         return text, [DRAWS, SEPARATE], True
-    text = (
-        f"{connects(e.connects)} were taken from {_whose(p)}. Why: this proposal for {_job(e)} was "
-        f"submitted from the freelancer profile, and a proposal draws from the balance of the profile "
-        f"it was submitted under."
+    text = say(
+        "{n} were taken from {whose}. Why: this proposal for {job} was submitted from the freelancer profile, "
+        "and a proposal draws from the balance of the profile it was submitted under.",
+        n=n,
+        whose=_whose(p),
+        job=_job(e),
     )
     if not ctx.memberships:
         text += " Next: the job post shows how many Connects a proposal needs before you submit."
         return text, [DRAWS], True
     membership = ctx.memberships[0]
     agency = dict(ctx.agency_names).get(membership.agency, membership.agency)
-    text += (
-        f" {_first(p)} is also a member of {agency}, but this proposal was not sent as an agency "
-        f"member, so the agency's balance was not used. Agency and freelancer balances are separate, "
-        f"and Connects can't be moved between them afterwards."
+    text += say(
+        " {first} is also a member of {agency}, but this proposal was not sent as an agency member, so the "
+        "agency's balance was not used. Agency and freelancer balances are separate, and Connects can't be "
+        "moved between them afterwards.",
+        first=_first(p),
+        agency=agency,
     )
     if membership.exclusive:
-        text += (
-            f" {_first(p)} is an exclusive member now, and exclusive members apply only through the "
-            f"agency: if this proposal went out after that, contact Upwork Support with entry {e.id}."
+        text += say(
+            " {first} is an exclusive member now, and exclusive members apply only through the agency: if "
+            "this proposal went out after that, contact Upwork Support with entry {id}.",
+            first=_first(p),
+            id=e.id,
         )
     else:
-        text += f" Next: when the agency should pay, submit the proposal as a member of {agency}."
+        text += say(" Next: when the agency should pay, submit the proposal as a member of {agency}.", agency=agency)
     return text, [DRAWS, SEPARATE, NO_TRANSFERS], True
 
 
 def _boost(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
     proposal = _spent_on_job(ctx, ("proposal",))
-    text = (
-        f"{connects(e.connects)} were taken from {_whose(p)} as a boost bid on {_job(e)}. A boost bid "
-        f"is charged on top of the proposal's own cost, as a separate line in the Connects history"
+    text = say(
+        "{n} were taken from {whose} as a boost bid on {job}. A boost bid is charged on top of the proposal's "
+        "own cost, as a separate line in the Connects history",
+        n=connects(e.connects),
+        whose=_whose(p),
+        job=_job(e),
     )
-    text += f" (the proposal is entry {proposal.id}, {connects(proposal.connects)})." if proposal else "."
+    if proposal:
+        text += say(" (the proposal is entry {id}, {n}).", id=proposal.id, n=connects(proposal.connects))
+    else:
+        text += "."
     rules = [BOOST]
     if p.is_agency:
         text += " The boost was on an agency proposal, so the agency's balance paid, not a freelancer's."
         rules.append(SEPARATE)
-    text += f" Next: open {p.name}'s Connects history to see both lines."
+    text += say(" Next: open {name}'s Connects history to see both lines.", name=p.name)
     return text, rules, True
 
 
 def _purchase(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
-    method = f" ({p.billing_method})" if p.billing_method else ""
+    method = say(" ({method})", method=p.billing_method) if p.billing_method else say("")
     if not p.is_agency:
-        text = (
-            f"{connects(e.connects)} were added to {_whose(p)}: a purchase paid with the freelancer "
-            f"profile's own billing method{method}. Each profile pays with its own billing method, so "
-            f"these Connects serve proposals sent from this freelancer profile. Next: nothing to do; "
-            f"they are in the balance now."
+        text = say(
+            "{n} were added to {whose}: a purchase paid with the freelancer profile's own billing method"
+            "{method}. Each profile pays with its own billing method, so these Connects serve proposals sent "
+            "from this freelancer profile. Next: nothing to do; they are in the balance now.",
+            n=connects(e.connects),
+            whose=_whose(p),
+            method=method,
         )
         return text, [BILLING], True
-    buyer, role = "", ctx.actor_membership.role if ctx.actor_membership else None
+    buyer, role = say(""), ctx.actor_membership.role if ctx.actor_membership else None
     if ctx.actor is not None:
-        buyer = f", bought by {ctx.actor.name}" + (f" ({_role_words(role)})" if role else "")
-    text = (
-        f"{connects(e.connects)} were added to {_whose(p)}: a purchase paid with the billing method on "
-        f"the Agency profile{method}{buyer}. Each profile pays with its own billing method: agency "
-        f"Connects are bought with a billing method added under the Agency profile, never from a "
-        f"freelancer balance or card. Only the agency owner and agency admins can buy Connects for "
-        f"the agency."
+        buyer = say(", bought by {name}", name=ctx.actor.name) + (f" ({_role_words(role)})" if role else "")
+    text = say(
+        "{n} were added to {whose}: a purchase paid with the billing method on the Agency profile{method}"
+        "{buyer}. Each profile pays with its own billing method: agency Connects are bought with a billing "
+        "method added under the Agency profile, never from a freelancer balance or card. Only the agency "
+        "owner and agency admins can buy Connects for the agency.",
+        n=connects(e.connects),
+        whose=_whose(p),
+        method=method,
+        buyer=buyer,
     )
     if role is not None and role not in AGENCY_ADMIN_ROLES:
-        text += (
-            f" The ledger records {ctx.actor.name if ctx.actor else 'the buyer'} as the buyer, who is "
-            f"not an owner or admin now; ask the agency owner or support if that looks wrong."
+        text += say(
+            " The ledger records {buyer} as the buyer, who is not an owner or admin now; ask the agency owner "
+            "or support if that looks wrong.",
+            buyer=ctx.actor.name if ctx.actor else say("the buyer"),
         )
     text += " Next: to buy more, the owner or an admin adds Connects from the agency context."
     return text, [BILLING, PURCHASE_ROLES], True
@@ -245,8 +276,8 @@ def _purchase(ctx: EntryContext) -> Result:
 def _returned(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
     spent = _spent_on_job(ctx, ("proposal",))
-    text = f"{connects(e.connects)} came back to {_whose(p)} for {_job(e)}"
-    text += f" (returning Connects spent on entry {spent.id})." if spent else "."
+    text = say("{n} came back to {whose} for {job}", n=connects(e.connects), whose=_whose(p), job=_job(e))
+    text += say(" (returning Connects spent on entry {id}).", id=spent.id) if spent else "."
     text += (
         " Connects come back only when the client cancels before hiring or the post is removed for "
         "breaking the terms; not when a proposal is declined, the job expires, you withdraw or the "
@@ -262,28 +293,37 @@ def _returned(ctx: EntryContext) -> Result:
 
 def _expired(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
-    text = (
-        f"{connects(e.connects)} expired from {_whose(p)} on {e.occurred_at[:10]}. Connects expire one "
-        f"year after they are issued, oldest first, so these were Connects issued about a year earlier "
-        f"and not spent. Next: the Connects settings show how many Connects expire in the next 30 days; "
-        f"expired Connects don't come back."
+    text = say(
+        "{n} expired from {whose} on {day}. Connects expire one year after they are issued, oldest first, so "
+        "these were Connects issued about a year earlier and not spent. Next: the Connects settings show how "
+        "many Connects expire in the next 30 days; expired Connects don't come back.",
+        n=connects(e.connects),
+        whose=_whose(p),
+        day=e.occurred_at[:10],
     )
     return text, [EXPIRY], True
 
 
 def _uncovered(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
-    what = {
+    known = {
         "monthly": "the monthly Connects renewal",
         "bonus": "a bonus",
         "availability": "the Availability badge",
         "adjustment": "a manual adjustment",
-    }.get(e.kind, f"an entry of kind {e.kind!r}")
+    }.get(e.kind)
+    what = say(known) if known else say("an entry of kind '{kind}'", kind=e.kind)
     moved = "added to" if e.connects >= 0 else "taken from"
-    text = (
-        f"{connects(e.connects)} were {moved} {_whose(p)} on {e.occurred_at[:10]}: {what}. None of "
-        f"the rules the bot knows explains why this amount was given or taken, so it won't guess. "
-        f"Next: if it looks wrong, contact Upwork Support with the entry id {e.id}."
+    text = say(
+        "{n} were {moved} {whose} on {day}: {what}. None of the rules the bot knows explains why this amount "
+        "was given or taken, so it won't guess. Next: if it looks wrong, contact Upwork Support with the "
+        "entry id {id}.",
+        n=connects(e.connects),
+        moved=moved,
+        whose=_whose(p),
+        day=e.occurred_at[:10],
+        what=what,
+        id=e.id,
     )
     return text, [], False
 

@@ -22,6 +22,7 @@ from bot.core.ledger.explain import EntryContext, Explanation, explain_entry
 from bot.core.ledger.models import AccessRecord, History, HistorySection, LedgerEntry, Membership, Profile
 from bot.core.ledger.source import LedgerSource
 from bot.core.ledger.worker import LedgerWorker
+from bot.core.untrusted import Marked, join, say
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class ChargeAnswer:
 
     question: ChargeQuestion
     explanations: tuple[Explanation, ...]
-    text: str
+    text: Marked  # the reference the member typed is in it: marked untrusted
 
 
 class LedgerService:
@@ -163,15 +164,17 @@ class LedgerService:
             return None
         if viewer.profile is None and not viewer.manager:
             return ChargeAnswer(
-                question, (), "No Upwork profile is linked to you here yet, so I can't look up that charge."
+                question, (), say("No Upwork profile is linked to you here yet, so I can't look up that charge.")
             )
         try:
             explanations = self.explain(viewer, question.ref)
         except (ReferenceNotFound, PermissionDenied):
             # The same words either way: a member must not learn that someone else's entry exists.
             what = "entry" if question.kind == "entry" else "job"
-            return ChargeAnswer(question, (), f"I can't find {what} {question.ref} in your Connects ledger.")
-        return ChargeAnswer(question, tuple(explanations), "\n\n".join(x.text for x in explanations))
+            return ChargeAnswer(
+                question, (), say("I can't find {what} {ref} in your Connects ledger.", what=what, ref=question.ref)
+            )
+        return ChargeAnswer(question, tuple(explanations), join("\n\n", (x.text for x in explanations)))
 
     def record_refusal(self, viewer: Viewer, discord_id: int | str, what: str, reason: str) -> AccessRecord:
         """Record a lookup of a Discord user that a front end refused, under their profile id when linked."""

@@ -207,12 +207,12 @@ def test_an_explanation_names_no_entry_the_viewer_may_not_see(tmp_path):
     service = LedgerService(store)
     member = Viewer("discord:2", "fl-b")
     (boost,) = service.explain(member, "s-3")
-    assert "s-2" not in boost.text and "16 Connects" not in boost.text
+    assert "s-2" not in boost.text.plain and "16 Connects" not in boost.text.plain
     with pytest.raises(PermissionDenied):
         service.explain(member, "s-2")
     # The owner may see both, and is told which proposal the boost belongs to.
     (owner_view,) = service.explain(Viewer("discord:1", "fl-a"), "s-3")
-    assert "the proposal is entry s-2, 16 Connects" in owner_view.text
+    assert "the proposal is entry s-2, 16 Connects" in owner_view.text.plain
     store.close()
 
 

@@ -42,15 +42,15 @@ def test_recognise_charge_question(text, expected):
 def test_member_gets_the_explanation_of_their_own_agency_charge(service):
     answer = service.answer_charge_question(BEN, "why did I lose 6 connects on job ~01ab7c9d2e4f6a8b0c?")
     assert [x.entry.id for x in answer.explanations] == ["e-1042"]
-    assert "collective agency balance" in answer.text
+    assert "collective agency balance" in answer.text.plain
 
 
 def test_someone_elses_charge_reads_like_a_missing_one(service):
     theirs = service.answer_charge_question(YUKI, "what is entry e-1042?")
     missing = service.answer_charge_question(YUKI, "what is entry e-9999?")
     assert theirs.explanations == () and missing.explanations == ()
-    assert theirs.text == "I can't find entry e-1042 in your Connects ledger."
-    assert missing.text == "I can't find entry e-9999 in your Connects ledger."
+    assert theirs.text.plain == "I can't find entry e-1042 in your Connects ledger."
+    assert missing.text.plain == "I can't find entry e-9999 in your Connects ledger."
     # Both look-ups are in the access log, refused: probing for references leaves a trace too.
     _this_reading, missing_record, theirs_record = service.audit(Viewer.operator("t"), limit=3)
     assert (theirs_record.viewer, theirs_record.subject, theirs_record.what, theirs_record.allowed) == (
@@ -63,7 +63,7 @@ def test_someone_elses_charge_reads_like_a_missing_one(service):
 
 def test_unlinked_member_is_told_to_link(service):
     answer = service.answer_charge_question(Viewer("discord:9", None), "what is entry e-1042?")
-    assert answer.explanations == () and "linked" in answer.text
+    assert answer.explanations == () and "linked" in answer.text.plain
 
 
 def test_not_a_charge_question(service):

@@ -126,7 +126,9 @@ def test_history_is_the_same_from_either_source(demo, memory, kb: KnowledgeBase,
 def test_explanations_and_refusals_are_the_same_from_either_source(demo, memory, kb: KnowledgeBase) -> None:
     on_sqlite, in_memory = LedgerService(demo, kb), LedgerService(memory, kb)
     for ref in ("e-1042", "e-1037", "~01ab7c9d2e4f6a8b0c"):
-        assert [x.text for x in in_memory.explain(OPERATOR, ref)] == [x.text for x in on_sqlite.explain(OPERATOR, ref)]
+        assert [x.text.plain for x in in_memory.explain(OPERATOR, ref)] == [
+            x.text.plain for x in on_sqlite.explain(OPERATOR, ref)
+        ]
     question = "why did I lose 6 connects on job ~01ab7c9d2e4f6a8b0c?"
     assert in_memory.answer_charge_question(BEN, question) == on_sqlite.answer_charge_question(BEN, question)
     with pytest.raises(PermissionDenied):
