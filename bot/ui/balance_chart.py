@@ -16,6 +16,7 @@ import discord
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.core.ledger.series import BalanceChart, BalanceSeries
+from bot.core.untrusted import visible
 
 FILENAME = "connects-balances.png"
 WIDTH, HEIGHT = 560, 240
@@ -65,7 +66,8 @@ def render_png(chart: BalanceChart) -> bytes:
         colour = palette[used.get(series.kind, 0) % len(palette)]
         used[series.kind] = used.get(series.kind, 0) + 1
         _draw_series(draw, series, colour, x_of, y_of)
-        label = f"{series.name} ({series.kind})" + ("" if series.daily else ": at this member's entries")
+        # A profile name comes from an import: a newline in it would make Pillow refuse the whole chart.
+        label = f"{visible(series.name)} ({series.kind})" + ("" if series.daily else ": at this member's entries")
         draw.rectangle([legend_x, 12, legend_x + 10, 22], fill=colour)
         draw.text((legend_x + 14, 17), label, fill=TEXT, font=_FONT, anchor="lm")
         legend_x += 24 + int(draw.textlength(label, font=_FONT))
