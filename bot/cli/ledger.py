@@ -21,7 +21,7 @@ from bot.core.errors import KnowledgeError, LedgerError
 from bot.core.knowledge.loader import load_knowledge
 from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger import open_ledger
-from bot.core.ledger.access import Viewer
+from bot.core.ledger.access import OTHERS_HIDDEN, Viewer
 from bot.core.ledger.models import History, parse_since
 from bot.core.ledger.service import LedgerService
 from bot.core.ledger.store import LedgerStore
@@ -214,6 +214,8 @@ def render_history(history: History) -> str:
         if s.scope == "acted":
             head += f" · only the entries {name} acted on" + (f" ({s.role.replace('_', ' ')})" if s.role else "")
         lines.append(head)
+        if s.others_hidden:
+            lines.append(f"  ({OTHERS_HIDDEN})")
         if not s.entries:
             lines.append("  (no entries)")
         for e in s.entries:

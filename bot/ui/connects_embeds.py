@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.core.knowledge.model import KnowledgeBase
-from bot.core.ledger.access import ACTED, ALL
+from bot.core.ledger.access import ACTED, ALL, OTHERS_HIDDEN
 from bot.core.ledger.explain import Explanation, connects
 from bot.core.ledger.models import AccessRecord, History, HistorySection, LedgerEntry, mask_billing_method
 from bot.ui.balance_chart import FILENAME
@@ -60,10 +60,11 @@ def section_note(section: HistorySection, subject_name: str) -> str:
     subject_name = md_text(subject_name)
     if section.scope == ACTED:
         role = f" (role: {md_text(section.role.replace('_', ' '))})" if section.role else ""
-        return (
+        note = (
             f"Only the agency entries {subject_name} acted on{role}. The agency's Connects are a separate "
             f"balance from {subject_name}'s own: nothing moves between them."
         )
+        return note + (f" {OTHERS_HIDDEN}" if section.others_hidden else "")
     if section.scope == ALL:
         return "Every entry of this profile."
     return "Every entry of this freelancer profile."

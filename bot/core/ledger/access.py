@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from bot.core.ledger.models import AGENCY_ADMIN_ROLES, LedgerEntry, Membership, Profile
 
 ALL, OWN, ACTED = "all", "own", "acted"
+# Said under an `acted` section whose balance moved with entries it does not show (HistorySection.others_hidden).
+OTHERS_HIDDEN = (
+    "Agency entries by other members are not shown; the balance after each line includes them, so it jumps "
+    "where theirs are left out."
+)
 
 
 @dataclass(frozen=True)

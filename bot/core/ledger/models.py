@@ -182,6 +182,17 @@ class HistorySection:
     scope: str = "own"
     role: str | None = None
 
+    @property
+    def others_hidden(self) -> bool:
+        """Whether entries not shown here changed this balance: a member sees only the agency entries they
+        acted on, and the balance after each line counts everyone's, so it jumps where others' are left out."""
+        if self.scope != "acted" or not self.entries:
+            return False
+        if self.entries[0].balance_after != self.balance:  # newest first: something came after the newest shown
+            return True
+        pairs = zip(self.entries, self.entries[1:], strict=False)
+        return any(newer.balance_after - newer.connects != older.balance_after for newer, older in pairs)
+
 
 @dataclass(frozen=True)
 class History:
@@ -205,6 +216,7 @@ class History:
                     "role": s.role,
                     "balance": s.balance,
                     "shown": len(s.entries),
+                    "others_hidden": s.others_hidden,
                 }
                 for s in self.sections
             ],
