@@ -20,6 +20,7 @@ from bot.core.errors import BotError, EditConflict, EntryNotFound, KnowledgeErro
 from bot.core.knowledge.changes import Change
 from bot.core.knowledge.store import KnowledgeStore
 from bot.ui.embeds import clip
+from bot.ui.escape import md_block
 from bot.ui.faq_modals import EntryModal, TeachModal, entry_values
 from bot.ui.faq_text import change_text, issues_text, log_text
 from bot.ui.faq_views import retry_view
@@ -111,11 +112,10 @@ class FaqForms:
                 actor=actor_of(interaction.user),
             )
         except EditConflict as exc:
-            typed = clip(values["answer"].replace("`" * 3, "ʼʼʼ"), 1200)  # keep the code block closed
             text = (
                 f"Nothing was saved: `{entry_id}` was changed (now version {exc.current_version}) after you "
                 f"opened version {exc.expected_version}. Open the latest version and make your change again. "
-                f"Your answer was:\n```\n{typed}\n```"
+                f"Your answer was:\n{md_block(clip(values['answer'], 1200))}"
             )
             await safe_send(interaction, text, view=retry_view(interaction.user.id, "Open the latest version", latest))
 

@@ -3,8 +3,9 @@
 Everything shown in Discord that did not come from the knowledge base goes through here: ledger names,
 ids, jobs, notes and billing methods, references members type, members' questions in the unanswered
 queue, actors in the edit history, the log channel's lines, the audit view. `md_text` is for running
-text, `md_code` for an identifier shown as code, `md_marked` for the core's Marked words
-(bot.core.untrusted: the core marks, each front end escapes).
+text, `md_code` for an identifier shown as code, `md_block` for several lines shown back as a code block
+(what a moderator typed in a form), `md_marked` for the core's Marked words (bot.core.untrusted: the core
+marks, each front end escapes).
 
 Why not `discord.utils.escape_markdown` alone: it escapes a masked link with one backslash before a
 greedy match, so the second of two links in one string stays live ("\\[a](x) and [b](y)"). Here every
@@ -42,6 +43,12 @@ def md_code(value: object) -> str:
     """An untrusted identifier as an inline code span that nothing in it can close."""
     inner = visible(str(value)).replace("`", _BACKTICK_LOOKALIKE)
     return f"`{inner or ' '}`"
+
+
+def md_block(value: object) -> str:
+    """Untrusted lines as a code block that nothing in them can close: lines kept, other controls shown."""
+    lines = (visible(line).replace("`" * 3, _BACKTICK_LOOKALIKE * 3) for line in str(value).split("\n"))
+    return "```\n" + "\n".join(lines) + "\n```"
 
 
 def md_marked(text: Marked) -> str:

@@ -7,7 +7,7 @@ from discord.utils import escape_markdown
 
 from bot.cli.safe_text import shown, shown_marked
 from bot.core.untrusted import join, say, visible
-from bot.ui.escape import md_code, md_marked, md_text
+from bot.ui.escape import md_block, md_code, md_marked, md_text
 from tests.hostile_text import LINK, REFERENCE, markdown_problems, terminal_problems, unescaped
 
 TWO_LINKS = "[a](https://evil.example/1) and [b](https://evil.example/2)"
@@ -56,3 +56,11 @@ def test_discord_py_escape_markdown_alone_leaves_the_second_link_live() -> None:
     # Why bot.ui.escape escapes character by character.
     assert markdown_problems(escape_markdown(TWO_LINKS)) != []
     assert markdown_problems(md_text(TWO_LINKS)) == []
+
+
+def test_md_block_keeps_lines_and_cannot_be_closed_from_inside() -> None:
+    typed = "first line\n```\n" + LINK + "\n```\x1b[2J"
+    block = md_block(typed)
+    assert block.startswith("```\n") and block.endswith("\n```") and block.count("```") == 2
+    assert markdown_problems("Your answer was:\n" + block) == []
+    assert block.splitlines()[1:3] == ["first line", "\u02cb\u02cb\u02cb"]
