@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.core.errors import VersionNotFound
 from bot.core.knowledge.diff import describe_text_change
+from bot.core.sqlite_files import check_integrity, explained
 from bot.core.sqlite_wal import use_wal
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 DISK_ACTOR = "disk"
+HISTORY_WHAT = "knowledge history"  # how errors name the file: "the knowledge history data/... is damaged"
 ACTIONS = ("original", "external", "add", "edit", "teach", "remove", "restore", "revert")
 
 
@@ -100,21 +102,25 @@ class KnowledgeHistory:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with explained(HISTORY_WHAT, self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             use_wal(conn)
+            check_integrity(conn, HISTORY_WHAT, self.path)
             self._migrate(conn)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout=30000")
-            # History is the safety net for "nothing is ever lost": pay the extra fsync per commit.
-            conn.execute("PRAGMA synchronous=FULL")
-            yield conn
-        finally:
-            conn.close()
+        # Any SQLite or OS error (damaged, read-only, full) becomes one line naming the file.
+        with explained(HISTORY_WHAT, self.path):
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            try:
+                conn.execute("PRAGMA busy_timeout=30000")
+                # History is the safety net for "nothing is ever lost": pay the extra fsync per commit.
+                conn.execute("PRAGMA synchronous=FULL")
+                yield conn
+            finally:
+                conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -125,7 +131,7 @@ class KnowledgeHistory:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
@@ -145,7 +151,7 @@ class KnowledgeHistory:
                 conn.execute(f"PRAGMA user_version = {number}")
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             log.info("history %s migrated to schema %d", self.path, number)
 
@@ -352,6 +358,12 @@ def _mtime(path: Path) -> dt.datetime:
 
 _COLUMNS = "entry_id, version, action, actor, at, summary, content, removed"
 _PENDING_COLUMNS = "entry_id, action, actor, at, summary, content, removed, old_content"
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may have rolled back already (a full disk does): a second ROLLBACK would hide the cause.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _append(conn: sqlite3.Connection, row: tuple) -> int:

@@ -24,12 +24,13 @@ from pathlib import Path
 
 from bot.core.errors import BotError, KnowledgeError
 from bot.core.knowledge import files as kb_files
-from bot.core.knowledge.history import EntryVersion, KnowledgeHistory
+from bot.core.knowledge.history import HISTORY_WHAT, EntryVersion, KnowledgeHistory
+from bot.core.sqlite_files import DatabaseUnavailable, unavailable
 
 log = logging.getLogger(__name__)
 
-# What a failing history looks like: SQLite's errors (full, read-only, damaged) and the OS's.
-HISTORY_FAILURES = (sqlite3.Error, OSError)
+# What a failing history looks like: its one-line error, or SQLite's and the OS's own (full, read-only).
+HISTORY_FAILURES = (DatabaseUnavailable, sqlite3.Error, OSError)
 
 
 class KnowledgeWriteFailed(BotError):
@@ -69,7 +70,7 @@ def write_versioned(
             old_content=old_text,
         )
     except HISTORY_FAILURES as exc:
-        raise KnowledgeWriteFailed(entry_id, f"the history {history.path} cannot be written ({reason(exc)})") from None
+        raise KnowledgeWriteFailed(entry_id, str(unavailable(HISTORY_WHAT, history.path, exc))) from None
     try:
         _put(path, new_text)
     except OSError as exc:
@@ -81,7 +82,7 @@ def write_versioned(
     try:
         return history.complete_pending(entry_id)
     except HISTORY_FAILURES as exc:
-        why = f"the history {history.path} cannot be written ({reason(exc)})"
+        why = str(unavailable(HISTORY_WHAT, history.path, exc))
     try:
         _put(path, old_text)
     except OSError as exc:

@@ -118,7 +118,7 @@ async def test_a_history_that_cannot_commit_the_version_puts_the_old_file_back(
     monkeypatch.undo()
 
     assert str(info.value) == (
-        f"could not save entry '{ENTRY}': the history {history_path} cannot be written "
+        f"could not save entry '{ENTRY}': the knowledge history {history_path} cannot be written "
         "(database or disk is full); nothing was changed"
     )
     assert snapshot(knowledge_dir) == before and only_original(history_path)
