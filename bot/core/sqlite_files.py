@@ -53,7 +53,8 @@ def unavailable(what: str, path: Path, exc: BaseException) -> DatabaseUnavailabl
     """Return the one-line error for exc on the file at path (exc itself when it already is one)."""
     if isinstance(exc, DatabaseUnavailable):
         return exc
-    return DatabaseUnavailable(what, path, problem_of(exc))
+    problem = problem_of(exc).replace(f"({path}: ", "(", 1)  # the message names the file once
+    return DatabaseUnavailable(what, path, problem)
 
 
 @contextmanager
