@@ -301,6 +301,22 @@ class SupportBot(commands.Bot):
         )
         for problem in problems:
             log.warning("config check: %s in the servers the bot is in", problem)
+        await self._post_notices()
+
+    async def _post_notices(self) -> None:
+        """Tell the moderators' log channel, once, what runs switched off (a damaged database ...)."""
+        channel_id = self.services.settings.discord.log_channel_id
+        if not self.services.notices or channel_id is None:
+            return
+        channel = self.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            return  # missing_ids has said so
+        for notice in self.services.notices:
+            try:
+                text = f"⚠️ {discord.utils.escape_markdown(notice)}"
+                await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+            except discord.HTTPException as exc:
+                log.warning("could not post to the log channel %s: %s", channel_id, one_line(exc))
 
     async def on_message(self, message: discord.Message) -> None:
         # No prefix commands: the support cog's listener handles messages.

@@ -22,6 +22,7 @@ from bot.core.ledger import open_ledger_worker
 from bot.core.ledger.service import AsyncLedgerService
 from bot.core.ledger.worker import LedgerWorker
 from bot.core.matching.answers import AnswerEngine
+from bot.core.sqlite_files import DatabaseUnavailable, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class Services:
     ledger: AsyncLedgerService | None = None  # the Connects ledger: access-checked, logged reads
     # The ledger's own thread and source: opened and closed here; cogs go through `ledger` only.
     ledger_worker: LedgerWorker | None = None
+    # What is switched off and why (a damaged or read-only database): posted once to the log channel.
+    notices: list[str] = field(default_factory=list)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -61,19 +64,35 @@ def build_services(
 ) -> Services:
     """Open what the bot needs: the answer engine (unless given), feedback, cooldowns, knowledge, the ledger."""
     engine = engine if engine is not None else AnswerEngine.from_settings(settings)
-    feedback = FeedbackStore(settings.feedback.path)
-    desk = SupportDesk.from_settings(settings, engine, explains_charges=True, feedback=feedback, clock=clock)
-    knowledge = KnowledgeStore.from_settings(settings, engine=engine, kb=engine.kb)
+    notices: list[str] = []
+    feedback: FeedbackStore | Unavailable
+    try:
+        feedback = FeedbackStore(settings.feedback.path)
+    except DatabaseUnavailable as exc:
+        feedback = Unavailable(exc)
+        notices.append(f"Votes and the unanswered queue are off: {exc}. The bot keeps answering.")
+    knowledge: KnowledgeStore | Unavailable
+    try:
+        knowledge = KnowledgeStore.from_settings(settings, engine=engine, kb=engine.kb)
+    except DatabaseUnavailable as exc:
+        knowledge = Unavailable(exc)
+        notices.append(f"Changes to the FAQ (from Discord or on disk) are off: {exc}. The bot keeps answering.")
+    for notice in notices:
+        log.warning("%s", notice)
+    recording = feedback if isinstance(feedback, FeedbackStore) else None
+    desk = SupportDesk.from_settings(settings, engine, explains_charges=True, feedback=recording, clock=clock)
     interval = settings.knowledge.watch_interval_seconds
-    watcher = KnowledgeWatcher(knowledge, interval) if interval > 0 else None
+    watching = isinstance(knowledge, KnowledgeStore) and interval > 0
+    watcher = KnowledgeWatcher(knowledge, interval) if watching else None  # type: ignore[arg-type]
     services = Services(
         settings=settings,
         engine=engine,
-        feedback=feedback,
+        feedback=feedback,  # type: ignore[arg-type]
         desk=desk,
         clock=clock,
-        knowledge=knowledge,
+        knowledge=knowledge,  # type: ignore[arg-type]
         knowledge_watcher=watcher,
+        notices=notices,
     )
     services.on_close(feedback.close)
     # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).

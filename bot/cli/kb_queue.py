@@ -21,6 +21,7 @@ from bot.core.channel.feedback import FeedbackStore
 from bot.core.channel.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.matching.answers import AnswerEngine
+from bot.core.sqlite_files import DatabaseUnavailable
 
 EXAMPLES = 3
 
@@ -111,11 +112,18 @@ def run_teach_group(args: argparse.Namespace) -> int:
         questions = group.teachable()
         store = KnowledgeStore.from_settings(settings, engine=engine, kb=engine.kb)
         change = store.teach_many(entry_id, [q.text for q in questions], actor=operator())
-        cleared = feedback.dismiss_many([i for q in questions for i in q.item_ids])
+        state = f"now version {change.version} ({change.summary})" if change.changed else "already had them"
+        try:
+            cleared = feedback.dismiss_many([i for q in questions for i in q.item_ids])
+        except DatabaseUnavailable as exc:  # read-only or full: the teaching stands, the queue says so
+            print(
+                f"error: taught {entry_id} ({state}), but could not take the question(s) off the queue: {exc}",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
     finally:
         feedback.close()
     answered = sum(engine.decide(q.text).entry_id == entry_id for q in questions)
-    state = f"now version {change.version} ({change.summary})" if change.changed else "already had them"
     print(f"{entry_id}: {state}; {answered} of {len(questions)} phrasing(s) now get it; {cleared} item(s) cleared")
     if len(questions) < len(group.questions):
         print(f"{len(group.questions) - len(questions)} question(s) too long to be a phrasing stay in the queue")

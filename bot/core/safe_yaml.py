@@ -5,7 +5,9 @@
 walks or prints it, and merge keys (`<<: [*a, *a]`) multiply inside the constructor itself. None of our
 files needs aliases, so after composing (which keeps an alias as a second reference to the same node, so
 the node graph is no bigger than the text) and before constructing anything, the graph is walked once:
-a node reached twice is an alias and is refused, as is nesting deeper than any of our schemas goes. Files
+a node reached twice is an alias and is refused, as is nesting deeper than any of our schemas goes, and
+so is a key repeated in one mapping (PyYAML lets the last one win silently: an `answer:` appended at the
+end of an entry file would replace the answer a reviewer sees at the top). Files
 are read with a byte cap, so memory is bounded by the cap whatever sits on disk. A value the constructor
 cannot build (`2026-13-45`, a 5,000-digit number) is a refusal with its line, not a traceback.
 
@@ -15,13 +17,15 @@ walk's cost against PyYAML's all-C safe loader.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 try:
@@ -116,6 +120,7 @@ def check_tree(root: Node) -> None:
             if depth > MAX_DEPTH:
                 raise _refusal("nesting", node.start_mark, f"deeper than {MAX_DEPTH} levels")
             if type(node) is MappingNode:
+                _refuse_repeated_keys(node)
                 for key, value in node.value:
                     below.append(key)
                     below.append(value)
@@ -124,13 +129,30 @@ def check_tree(root: Node) -> None:
         level, depth = below, depth + 1
 
 
+def _refuse_repeated_keys(mapping: MappingNode) -> None:
+    """Refuse a mapping in which a scalar key appears twice, at the second one, naming the first's line."""
+    first_line: dict[tuple[str, str], int] = {}
+    for key, _value in mapping.value:
+        if type(key) is not ScalarNode:
+            continue
+        # The resolved tag keeps `1` (an int) and `"1"` (a string) apart, as the constructor would.
+        identity = (key.tag, key.value)
+        if identity in first_line:
+            # repr() quotes the key and escapes control characters; a long key is cut short.
+            shown = repr(key.value[:60] + ("..." if len(key.value) > 60 else ""))
+            detail = f"{shown} is already set at line {first_line[identity]}; a second value would silently replace it"
+            raise _refusal("repeated key", key.start_mark, detail)
+        first_line[identity] = key.start_mark.line + 1
+
+
 def read_text(path: Path, max_bytes: int) -> str:
     """Return a UTF-8 file's text, reading at most max_bytes + 1 bytes; raise YamlRefused when it is
-    bigger or not UTF-8. OSError (missing, unreadable) passes through for the caller to word.
+    bigger, not UTF-8 or not a regular file. OSError (missing, unreadable, a folder) passes through for
+    the caller to word.
 
     Newlines are normalised as Path.read_text does (universal newlines), so callers can compare texts.
     """
-    with open(path, "rb") as handle:
+    with _open_regular_file(path) as handle:
         data = handle.read(max_bytes + 1)
         if len(data) > max_bytes:
             size = max(_size_of(handle), len(data))
@@ -141,6 +163,34 @@ def read_text(path: Path, max_bytes: int) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise YamlRefused(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _open_regular_file(path: Path) -> Any:
+    """Open path for reading only if it is a regular file; refuse a FIFO, socket or device at once.
+
+    open() on a FIFO blocks until something writes to it (a config named by mistake would hang the
+    command for ever), so the file is opened non-blocking and checked with fstat before any read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(mode):
+            raise YamlRefused(f"is not a regular file (a {_file_kind(mode)}); name a YAML file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device")):
+        if test(mode):
+            return kind
+    return "block device" if stat.S_ISBLK(mode) else "special file"
 
 
 def read_yaml(path: Path, max_bytes: int) -> Any:

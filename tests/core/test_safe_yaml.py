@@ -109,3 +109,31 @@ def test_read_text_reads_newlines_as_path_read_text_does(tmp_path: Path):
     path = tmp_path / "f.yaml"
     path.write_bytes(b"a: 1\r\nb: 2\rc: 3\n")
     assert read_text(path, 1024) == path.read_text(encoding="utf-8") == "a: 1\nb: 2\nc: 3\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "first"),
+    [
+        ("id: a\nanswer: x\nanswer: y\n", (3, 1), 2),
+        ("a:\n  b: 1\n  c: 2\n  b: 3\n", (4, 3), 2),  # nested
+        ("{a: 1, a: 2}\n", (1, 8), 1),  # flow style, both on one line
+        ("- {k: 1}\n- k: 2\n  k: 3\n", (3, 3), 2),  # inside a list item
+    ],
+)
+def test_a_repeated_key_is_refused_at_its_second_occurrence(text, where, first):
+    error = refusal(text)
+    assert (error.line, error.column) == where
+    assert f"is already set at line {first}; a second value would silently replace it" in str(error)
+
+
+def test_keys_that_differ_in_type_are_not_repeats():
+    assert load_text('1: int\n"1": text\n') == {1: "int", "1": "text"}
+
+
+def test_special_files_are_refused_and_a_folder_stays_an_os_error(tmp_path: Path):
+    # A FIFO is tested through the CLI in a child process (tests/cli/test_repeated_keys_and_special_files.py):
+    # the bug was a hang, which only a child's timeout can turn into a failure.
+    with pytest.raises(YamlRefused, match=r"^is not a regular file \(a character device\); name a YAML file$"):
+        read_text(Path("/dev/null"), 100)
+    with pytest.raises(IsADirectoryError):
+        read_text(tmp_path, 100)

@@ -15,7 +15,6 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,12 +23,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.core.errors import FeedbackItemNotFound
+from bot.core.sqlite_files import DatabaseUnavailable, ExplainingLock, check_integrity, explained
 from bot.core.sqlite_wal import use_wal
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
+FEEDBACK_WHAT = "feedback database"  # how errors name the file: "the feedback database data/... is damaged"
 MAX_QUESTION_CHARS = 2000
 
 _MIGRATIONS: dict[int, str] = {
@@ -135,14 +136,21 @@ class FeedbackStore:
 
     def __init__(self, path: str | Path, *, now: Callable[[], str] = _utc_now) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._now = now
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        use_wal(self._conn)
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        # Any SQLite or OS error (damaged, read-only, full) is one line naming the file: see sqlite_files.
+        self._lock = ExplainingLock(FEEDBACK_WHAT, self.path)
+        with explained(FEEDBACK_WHAT, self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            try:
+                use_wal(self._conn)
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.execute("PRAGMA foreign_keys=ON")
+                check_integrity(self._conn, FEEDBACK_WHAT, self.path)
+                self._migrate()
+            except BaseException:
+                self._conn.close()
+                raise
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback-writer")
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._closed = self._executor_shut = False
@@ -373,5 +381,7 @@ def _run_batch(batch: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
     for fn, args in batch:
         try:
             fn(*args)
+        except DatabaseUnavailable as exc:  # a full disk, a damaged file: the reason fits on one line
+            log.warning("feedback write %s failed: %s", getattr(fn, "__name__", fn), exc)
         except Exception:
             log.exception("feedback write failed: %s", getattr(fn, "__name__", fn))

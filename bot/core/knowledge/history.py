@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.core.errors import VersionNotFound
 from bot.core.knowledge.diff import describe_text_change
+from bot.core.sqlite_files import check_integrity, explained
 from bot.core.sqlite_wal import use_wal
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID
         """,
     ),
+    (
+        # A moderator's write in progress: committed before the entry file is touched, turned into a
+        # version (and deleted) in the transaction that follows the file replace. One left behind by a
+        # crash is settled on the next read: see bot.core.knowledge.versioned_write.
+        """
+        CREATE TABLE pending_writes (
+            entry_id    TEXT PRIMARY KEY,
+            action      TEXT NOT NULL,
+            actor       TEXT NOT NULL,
+            at          TEXT NOT NULL,
+            summary     TEXT NOT NULL,
+            content     TEXT NOT NULL,
+            removed     INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),
+            old_content TEXT
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 DISK_ACTOR = "disk"
+HISTORY_WHAT = "knowledge history"  # how errors name the file: "the knowledge history data/... is damaged"
 ACTIONS = ("original", "external", "add", "edit", "teach", "remove", "restore", "revert")
 
 
@@ -60,26 +79,60 @@ class EntryVersion:
     removed: bool
 
 
+@dataclass(frozen=True)
+class PendingWrite:
+    """A write begun but not yet recorded as a version: what the file becomes and what it was."""
+
+    entry_id: str
+    action: str
+    actor: str
+    summary: str
+    content: str  # the new file text (for a removal, the text removed)
+    removed: bool
+    old_content: str | None  # the file before (None: there was no file)
+
+    @property
+    def new_text(self) -> str | None:
+        """The entry file's text once the write is done (None: the file is gone)."""
+        return None if self.removed else self.content
+
+
 class KnowledgeHistory:
     """The version store: append-only rows, one SQLite connection per call (safe from any thread)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with explained(HISTORY_WHAT, self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             use_wal(conn)
+            check_integrity(conn, HISTORY_WHAT, self.path)
             self._migrate(conn)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout=30000")
-            # History is the safety net for "nothing is ever lost": pay the extra fsync per commit.
-            conn.execute("PRAGMA synchronous=FULL")
-            yield conn
-        finally:
-            conn.close()
+        # Any SQLite or OS error (damaged, read-only, full) becomes one line naming the file.
+        with explained(HISTORY_WHAT, self.path):
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            try:
+                conn.execute("PRAGMA busy_timeout=30000")
+                # History is the safety net for "nothing is ever lost": pay the extra fsync per commit.
+                conn.execute("PRAGMA synchronous=FULL")
+                yield conn
+            finally:
+                conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """Run the body in one IMMEDIATE transaction: committed on success, rolled back on any error."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         current = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -98,7 +151,7 @@ class KnowledgeHistory:
                 conn.execute(f"PRAGMA user_version = {number}")
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             log.info("history %s migrated to schema %d", self.path, number)
 
@@ -117,22 +170,58 @@ class KnowledgeHistory:
         if action not in ACTIONS:
             raise ValueError(f"unknown history action {action!r}")
         when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute(
-                    "SELECT COALESCE(MAX(version), 0) FROM entry_versions WHERE entry_id = ?", (entry_id,)
-                ).fetchone()
-                version = row[0] + 1
-                conn.execute(
-                    f"INSERT INTO entry_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (entry_id, version, action, actor, when.isoformat(), summary, content, int(removed)),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            version = _append(conn, (entry_id, action, actor, when.isoformat(), summary, content, int(removed)))
         return EntryVersion(entry_id, version, action, actor, when, summary, content, removed)
+
+    # --- writes in two steps: a pending row, the file, then the version (bot.core.knowledge.versioned_write)
+
+    def begin_pending(
+        self,
+        entry_id: str,
+        *,
+        action: str,
+        actor: str,
+        summary: str,
+        content: str,
+        removed: bool,
+        old_content: str | None,
+    ) -> None:
+        """Commit the intent to write the next version of an entry, before its file is touched."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown history action {action!r}")
+        when = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        with self._connect() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO pending_writes ({_PENDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (entry_id, action, actor, when.isoformat(), summary, content, int(removed), old_content),
+            )
+
+    def complete_pending(self, entry_id: str) -> EntryVersion:
+        """Turn the entry's pending write into its next version, in one transaction."""
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_PENDING_COLUMNS} FROM pending_writes WHERE entry_id = ?", (entry_id,)
+            ).fetchone()
+            if row is None:
+                raise LookupError(f"no pending write for {entry_id!r}")
+            _, action, actor, at, summary, content, removed, _old = row
+            version = _append(conn, row[:7])
+            conn.execute("DELETE FROM pending_writes WHERE entry_id = ?", (entry_id,))
+        return _version((entry_id, version, action, actor, at, summary, content, removed))
+
+    def drop_pending(self, entry_id: str) -> None:
+        """Forget the entry's pending write (its file was left as it was)."""
+        with self._connect() as conn:
+            conn.execute("DELETE FROM pending_writes WHERE entry_id = ?", (entry_id,))
+
+    def pending(self) -> list[PendingWrite]:
+        """Return the writes begun and neither completed nor dropped (a crash between file and version)."""
+        with self._connect() as conn:
+            rows = conn.execute(f"SELECT {_PENDING_COLUMNS} FROM pending_writes ORDER BY entry_id").fetchall()
+        return [PendingWrite(e, a, who, s, c, bool(r), old) for e, a, who, _at, s, c, r, old in rows]
+
+    # --- reads ----------------------------------------------------------------------------------------
 
     def latest(self, entry_id: str) -> EntryVersion | None:
         """Return the newest version of an entry, or None when it was never changed through the store."""
@@ -268,6 +357,25 @@ def _mtime(path: Path) -> dt.datetime:
 
 
 _COLUMNS = "entry_id, version, action, actor, at, summary, content, removed"
+_PENDING_COLUMNS = "entry_id, action, actor, at, summary, content, removed, old_content"
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may have rolled back already (a full disk does): a second ROLLBACK would hide the cause.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _append(conn: sqlite3.Connection, row: tuple) -> int:
+    """Insert (entry_id, action, actor, at, summary, content, removed) as the entry's next version number."""
+    entry_id = row[0]
+    version = conn.execute(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM entry_versions WHERE entry_id = ?", (entry_id,)
+    ).fetchone()[0]
+    conn.execute(
+        f"INSERT INTO entry_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (entry_id, version, *row[1:])
+    )
+    return version
 
 
 def _version(row: tuple) -> EntryVersion:

@@ -8,7 +8,9 @@ bot's worker threads plus an flock so the bot and the `kb` CLI never interleave)
   3. build the new file text and validate the whole would-be knowledge base with the loader's own
      rules (parse_entry + cross_check); any mistake raises KnowledgeError and nothing is written;
   4. record what is on disk in the history if the history hasn't seen it yet (so nothing is lost);
-  5. write knowledge/entries/<id>.yaml atomically, record the new version, swap the live knowledge base.
+  5. write knowledge/entries/<id>.yaml and record the new version all or nothing (versioned_write: a
+     pending write first, the file, then the version; a failure anywhere leaves both as they were),
+     then swap the live knowledge base.
 
 Methods block (file I/O, fsync, SQLite): call them from a worker thread in async code
 (`await asyncio.to_thread(store.add, ...)`). The lock is a threading lock, so the event loop never waits
@@ -39,6 +41,7 @@ from bot.core.knowledge.history import EntryVersion, KnowledgeHistory, current_v
 from bot.core.knowledge.loader import load_knowledge, parse_entry
 from bot.core.knowledge.model import ENTRIES_DIR, KnowledgeBase, normalise_phrasing
 from bot.core.knowledge.validate import display_path, existing_mapping, would_be
+from bot.core.knowledge.versioned_write import KnowledgeWriteFailed, settle_pending, write_versioned
 
 log = logging.getLogger(__name__)
 
@@ -103,19 +106,24 @@ class KnowledgeStore:
                 raise KnowledgeError(issues)
             # Pin what the editor sees as a recorded version, so any later change to the file (even a
             # hand edit before the entry's first recorded change) gets a new number and is detected.
+            self._settle()
             latest = self.history.latest(entry_id)
             self.history.record_disk_state(entry_id, latest, text)
             return OpenedEntry(entry, current_version(self.history.latest(entry_id), text))
 
     def version(self, entry_id: str) -> int:
         """Return the entry's current version number (0 when it never existed)."""
-        return current_version(self.history.latest(entry_id), read_text(self._path(entry_id)))
+        with self._lock:
+            self._settle()
+            return current_version(self.history.latest(entry_id), read_text(self._path(entry_id)))
 
     def history_of(self, entry_id: str) -> list[EntryVersion]:
         """Return every version of an entry, newest first, including what is on disk but not yet recorded."""
         path = self._path(entry_id)
-        text = read_text(path)
-        versions = self.history.versions(entry_id)
+        with self._lock:
+            self._settle()
+            text = read_text(path)
+            versions = self.history.versions(entry_id)
         pending = pending_version(entry_id, versions[0] if versions else None, text, path)
         if pending is not None:
             versions.insert(0, pending)
@@ -287,31 +295,42 @@ class KnowledgeStore:
             new_kb = would_be(base, self.root, entry_id, path, new_text)
             self.history.record_disk_state(entry_id, latest, old_text)
             summary = change_summary(action, old_text, new_text, target)
-            if new_text is None:
-                # Record first: the history must hold the content before the file disappears.
-                record = self.history.record(
-                    entry_id,
+            try:
+                record = write_versioned(
+                    self.history,
+                    path,
+                    display_path(self.root, path),
+                    entry_id=entry_id,
+                    old_text=old_text,
+                    new_text=new_text,
                     action=action,
                     actor=actor,
                     summary=summary,
-                    content=old_text or "",
-                    removed=True,
                 )
-                kb_files.atomic_remove(path)
-            else:
-                kb_files.atomic_write(path, new_text)
-                record = self.history.record(entry_id, action=action, actor=actor, summary=summary, content=new_text)
-            signature = dict(self._signature)
-            key, stat = kb_files.file_signature(self.root, path)
-            if stat is None:
-                signature.pop(key, None)
-            else:
-                signature[key] = stat
-            self._publish(new_kb, signature)
+            except KnowledgeWriteFailed:
+                # The old file may have been put back (a new inode): that is no change to reload.
+                self._signature = self._with_file(self._signature, path)
+                raise
+            self._publish(new_kb, self._with_file(self._signature, path))
             log.info("knowledge %s %s v%d by %s: %s", action, entry_id, record.version, actor, summary)
             return Change(entry_id, action, record.version, actor, record.at, summary, new_kb.entries.get(entry_id))
 
+    def _with_file(self, signature: kb_files.Signature, path: Path) -> kb_files.Signature:
+        """Return signature with path's entry as on disk now."""
+        updated = dict(signature)
+        key, stat = kb_files.file_signature(self.root, path)
+        if stat is None:
+            updated.pop(key, None)
+        else:
+            updated[key] = stat
+        return updated
+
+    def _settle(self) -> None:
+        """Finish (or drop) writes a crash left between the file and its version; call under the lock."""
+        settle_pending(self.history, self._path)
+
     def _fresh_base(self) -> KnowledgeBase:
+        self._settle()
         signature = kb_files.disk_signature(self.root)
         if signature != self._signature or self._last_error is not None:
             self._reload_locked(signature)
@@ -326,6 +345,7 @@ class KnowledgeStore:
             self._signature = signature
             log.warning("knowledge on disk is broken; keeping the last good knowledge base: %s", exc)
             raise
+        self._settle()
         for entry_id, latest in self.history.latest_per_entry().items():
             self.history.record_disk_state(entry_id, latest, read_text(self._path(entry_id, kb)))
         changed = tuple(

@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.channel.feedback import SCHEMA_VERSION, FeedbackStore, Post, VoteOutcome
 from bot.core.errors import FeedbackItemNotFound
+from bot.core.sqlite_files import DatabaseUnavailable
 
 
 @pytest.fixture
@@ -47,8 +48,12 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(sqlite3.DatabaseError, match="newer"):
+    with pytest.raises(DatabaseUnavailable) as info:
         FeedbackStore(path)
+    assert str(info.value) == (
+        f"the feedback database {path} cannot be used "
+        f"(schema version {SCHEMA_VERSION + 1} is newer than this bot understands ({SCHEMA_VERSION}))"
+    )
 
 
 def test_votes_count_once_per_member_per_answer(store: FeedbackStore) -> None:

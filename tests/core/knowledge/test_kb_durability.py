@@ -16,6 +16,7 @@ from kb_sample import BUYING, EXPIRY, snapshot
 from bot.core.knowledge.history import KnowledgeHistory
 from bot.core.knowledge.loader import load_knowledge
 from bot.core.knowledge.store import KnowledgeStore
+from bot.core.knowledge.versioned_write import KnowledgeWriteFailed
 
 REPO = Path(__file__).resolve().parents[3]
 PHRASES = [
@@ -131,9 +132,9 @@ def test_crash_between_write_and_replace_leaves_the_old_file(store, knowledge_di
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(KnowledgeWriteFailed, match=r"No space left on device.*; nothing was changed$"):
         store.edit("buying-connects", {"answer": "Never saved."}, expected_version=1, actor="mod")
-    with pytest.raises(OSError):
+    with pytest.raises(KnowledgeWriteFailed, match=r"nothing was changed$"):
         store.add(EXPIRY, actor="mod")
     monkeypatch.undo()
 

@@ -10,12 +10,12 @@ encoder; they read features, not entry ids, so they stay valid when moderators a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot.core.matching.embeddings.model_numbers import finite_array, finite_number, loads_finite, positive_array
 from bot.core.matching.embeddings.semantic import FEATURE_NAMES
 
 BUNDLED_CONFIDENCE = Path(__file__).resolve().parents[3] / "models" / "confidence.json"
@@ -52,14 +52,16 @@ def load_confidence(path: str | Path | None = None) -> ConfidenceModel:
     """Read a confidence model (the bundled one by default); raise ConfidenceUnavailable."""
     source = Path(path) if path else BUNDLED_CONFIDENCE
     try:
-        raw = json.loads(source.read_text(encoding="utf-8"))
+        raw = loads_finite(source.read_text(encoding="utf-8"))
         if tuple(raw["features"]) != FEATURE_NAMES:
             raise ConfidenceUnavailable(f"{source}: trained on other features; re-run scripts/train_confidence.py")
+        # Every number finite, and the scale (a divisor) above zero: a NaN or infinite weight would make
+        # every probability NaN (silent on everything) or 1 (answering everything).
         model = ConfidenceModel(
-            np.array(raw["mean"], dtype=np.float64),
-            np.array(raw["scale"], dtype=np.float64),
-            np.array(raw["weights"], dtype=np.float64),
-            float(raw["bias"]),
+            finite_array(raw["mean"], "mean"),
+            positive_array(raw["scale"], "scale"),
+            finite_array(raw["weights"], "weights"),
+            finite_number(raw["bias"], "bias"),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfidenceUnavailable(f"{source}: {exc}") from exc

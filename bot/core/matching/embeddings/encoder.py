@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import math
 import threading
@@ -25,12 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.matching.embeddings.model_numbers import BadModelNumber, count, finite_number, loads_finite
+
 log = logging.getLogger(__name__)
 
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "minilm-l6-v2"
 WEIGHTS_FILE = "encoder.npz"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
+# Bounds on the manifest's sizes: far above any sentence model this runs, far below what would exhaust memory.
+MAX_MODEL_SIZE, MAX_MODEL_LAYERS = 8192, 64
 # Batches are padded to their longest text: sorting by length first keeps padding (wasted work) small.
 BATCH_SIZE = 32
 
@@ -146,11 +149,16 @@ def load_encoder(model_dir: str | Path | None = None) -> SentenceEncoder:
 
 def _read_encoder(directory: Path) -> SentenceEncoder:
     try:
-        manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
+        manifest_text = (directory / MANIFEST_FILE).read_text(encoding="utf-8")
         weights_bytes = (directory / WEIGHTS_FILE).read_bytes()
         tokenizer_bytes = (directory / TOKENIZER_FILE).read_bytes()
     except (OSError, ValueError) as exc:
         raise EncoderUnavailable(f"cannot read the sentence model in {directory}: {exc}") from exc
+    try:
+        manifest = loads_finite(manifest_text)
+        check_manifest_numbers(manifest)
+    except (ValueError, AttributeError) as exc:
+        raise EncoderUnavailable(f"{directory / MANIFEST_FILE}: {exc}") from exc
     for label, data, key in (
         (WEIGHTS_FILE, weights_bytes, "weights_sha256"),
         (TOKENIZER_FILE, tokenizer_bytes, "tokenizer_sha256"),
@@ -168,6 +176,20 @@ def _read_encoder(directory: Path) -> SentenceEncoder:
         raise EncoderUnavailable(f"the sentence model needs the 'tokenizers' package: {exc}") from exc
     except (KeyError, ValueError) as exc:
         raise EncoderUnavailable(f"{directory / WEIGHTS_FILE}: not a usable model ({exc})") from exc
+
+
+def check_manifest_numbers(manifest: dict) -> None:
+    """Refuse a manifest whose sizes are not sensible whole numbers or whose epsilon is not a small
+    positive finite number (a NaN epsilon makes every embedding NaN); raise BadModelNumber."""
+    dim = count(manifest.get("hidden_size"), "hidden_size", high=MAX_MODEL_SIZE)
+    heads = count(manifest.get("num_attention_heads"), "num_attention_heads", high=dim)
+    if dim % heads:
+        raise BadModelNumber(f"hidden_size {dim} is not a multiple of num_attention_heads {heads}")
+    count(manifest.get("num_hidden_layers"), "num_hidden_layers", high=MAX_MODEL_LAYERS)
+    count(manifest.get("max_seq_length"), "max_seq_length", high=MAX_MODEL_SIZE)
+    eps = finite_number(manifest.get("layer_norm_eps"), "layer_norm_eps")
+    if not 0 < eps < 1:
+        raise BadModelNumber(f"layer_norm_eps must be above 0 and below 1, got {eps!r}")
 
 
 def _dense(weights: dict[str, np.ndarray], name: str) -> np.ndarray:
