@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger.models import AGENCY_ADMIN_ROLES, LedgerEntry, Membership, Profile
+from bot.core.wording import counted, one_or_many, were
 
 SEPARATE = "separate-balances"
 DRAWS = "proposal-draws-from-submitting-profile"
@@ -90,8 +91,7 @@ class Explanation:
 
 def connects(n: int) -> str:
     """Say an amount of Connects in words: '1 Connect', '6 Connects'."""
-    n = abs(n)
-    return f"{n} Connect" if n == 1 else f"{n} Connects"
+    return counted(abs(n), "Connect", "Connects")
 
 
 def explain_entry(ctx: EntryContext, kb: KnowledgeBase | None = None) -> Explanation:
@@ -156,7 +156,7 @@ def _proposal(ctx: EntryContext) -> Result:
         by = f" by {actor.name}" if actor else " (the ledger does not record which member)"
         not_from = f"{actor.name}'s own freelancer balance" if actor else "any member's freelancer balance"
         text = (
-            f"{connects(e.connects)} were taken from {_whose(p)}, not from {not_from}. "
+            f"{connects(e.connects)} {were(e.connects)} taken from {_whose(p)}, not from {not_from}. "
             f"Why: this proposal for {_job(e)} was submitted under the agency{by}, and a proposal "
             f"draws from the balance of the profile it was submitted under, whoever submits it. "
             f"Agency and freelancer Connects are separate balances, charged separately"
@@ -172,7 +172,7 @@ def _proposal(ctx: EntryContext) -> Result:
             )
         return text, [DRAWS, SEPARATE], True
     text = (
-        f"{connects(e.connects)} were taken from {_whose(p)}. Why: this proposal for {_job(e)} was "
+        f"{connects(e.connects)} {were(e.connects)} taken from {_whose(p)}. Why: this proposal for {_job(e)} was "
         f"submitted from the freelancer profile, and a proposal draws from the balance of the profile "
         f"it was submitted under."
     )
@@ -200,7 +200,7 @@ def _boost(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
     proposal = _spent_on_job(ctx, ("proposal",))
     text = (
-        f"{connects(e.connects)} were taken from {_whose(p)} as a boost bid on {_job(e)}. A boost bid "
+        f"{connects(e.connects)} {were(e.connects)} taken from {_whose(p)} as a boost bid on {_job(e)}. A boost bid "
         f"is charged on top of the proposal's own cost, as a separate line in the Connects history"
     )
     text += f" (the proposal is entry {proposal.id}, {connects(proposal.connects)})." if proposal else "."
@@ -217,17 +217,18 @@ def _purchase(ctx: EntryContext) -> Result:
     method = f" ({p.billing_method})" if p.billing_method else ""
     if not p.is_agency:
         text = (
-            f"{connects(e.connects)} were added to {_whose(p)}: a purchase paid with the freelancer "
+            f"{connects(e.connects)} {were(e.connects)} added to {_whose(p)}: a purchase paid with the freelancer "
             f"profile's own billing method{method}. Each profile pays with its own billing method, so "
-            f"these Connects serve proposals sent from this freelancer profile. Next: nothing to do; "
-            f"they are in the balance now."
+            f"{one_or_many(e.connects, 'this Connect serves', 'these Connects serve')} proposals sent from this "
+            f"freelancer profile. Next: nothing to do; {one_or_many(e.connects, 'it is', 'they are')} in the "
+            f"balance now."
         )
         return text, [BILLING], True
     buyer, role = "", ctx.actor_membership.role if ctx.actor_membership else None
     if ctx.actor is not None:
         buyer = f", bought by {ctx.actor.name}" + (f" ({_role_words(role)})" if role else "")
     text = (
-        f"{connects(e.connects)} were added to {_whose(p)}: a purchase paid with the billing method on "
+        f"{connects(e.connects)} {were(e.connects)} added to {_whose(p)}: a purchase paid with the billing method on "
         f"the Agency profile{method}{buyer}. Each profile pays with its own billing method: agency "
         f"Connects are bought with a billing method added under the Agency profile, never from a "
         f"freelancer balance or card. Only the agency owner and agency admins can buy Connects for "
@@ -254,17 +255,19 @@ def _returned(ctx: EntryContext) -> Result:
     )
     rules = [RETURNED]
     if p.is_agency:
-        text += " They went back to the agency's balance, the one that paid for the proposal."
+        they = one_or_many(e.connects, "It", "They")
+        text += f" {they} went back to the agency's balance, the one that paid for the proposal."
         rules.append(SEPARATE)
-    text += " Next: nothing to do; they are already in the balance."
+    text += f" Next: nothing to do; {one_or_many(e.connects, 'it is', 'they are')} already in the balance."
     return text, rules, True
 
 
 def _expired(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
+    these = one_or_many(e.connects, "this was a Connect", "these were Connects")
     text = (
         f"{connects(e.connects)} expired from {_whose(p)} on {e.occurred_at[:10]}. Connects expire one "
-        f"year after they are issued, oldest first, so these were Connects issued about a year earlier "
+        f"year after they are issued, oldest first, so {these} issued about a year earlier "
         f"and not spent. Next: the Connects settings show how many Connects expire in the next 30 days; "
         f"expired Connects don't come back."
     )
@@ -281,7 +284,7 @@ def _uncovered(ctx: EntryContext) -> Result:
     }.get(e.kind, f"an entry of kind {e.kind!r}")
     moved = "added to" if e.connects >= 0 else "taken from"
     text = (
-        f"{connects(e.connects)} were {moved} {_whose(p)} on {e.occurred_at[:10]}: {what}. None of "
+        f"{connects(e.connects)} {were(e.connects)} {moved} {_whose(p)} on {e.occurred_at[:10]}: {what}. None of "
         f"the rules the bot knows explains why this amount was given or taken, so it won't guess. "
         f"Next: if it looks wrong, contact Upwork Support with the entry id {e.id}."
     )
