@@ -14,7 +14,10 @@ of the two is the floor. Both are also given in CPU time (user + system of the c
 work on the machine disturbs less than wall time. The import's own line says where its time went.
 Naive query baselines run in the same process on the same database: the history
 query with its index disabled, and balances recomputed by a Python running sum instead of `balance_after`.
-Targets: import <= 2.0x the floor, peak memory <= 200 MB, history and explain p95 <= 5 ms.
+Then the same entries file is imported again, which must be refused (every id is already in the ledger)
+in at most 2.0x the time of importing it, measured in the same run.
+Targets: import <= 2.0x the floor, refused re-import <= 2.0x the import, peak memory <= 200 MB,
+history and explain p95 <= 5 ms.
 """
 
 from __future__ import annotations
@@ -121,16 +124,23 @@ def cpu_seconds(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def import_in_child(config: Path, profiles: Path, entries: Path) -> tuple[float, float, float, str]:
-    """Run the real CLI import in a child; return (seconds, CPU seconds, peak RSS in MB, its output)."""
-    cmd = [sys.executable, "-m", "bot", "ledger", "import", "--profiles", str(profiles), "--entries", str(entries)]
+def import_in_child(
+    config: Path, profiles: Path | None, entries: Path, *, refused: bool = False
+) -> tuple[float, float, float, str]:
+    """Run the real CLI import in a child; return (seconds, CPU seconds, peak RSS in MB, its output).
+
+    With `refused`, the import must be refused (a re-import of the same file).
+    """
+    cmd = [sys.executable, "-m", "bot", "ledger", "import", "--entries", str(entries)]
+    if profiles is not None:
+        cmd += ["--profiles", str(profiles)]
     started = time.perf_counter()
     proc = subprocess.Popen([*cmd, "--config", str(config)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     out = (proc.stdout.read() + proc.stderr.read()).decode() if proc.stdout and proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"import failed:\n{out}")
+    if (os.waitstatus_to_exitcode(status) != 0) != refused:
+        raise SystemExit(f"import {'accepted' if refused else 'failed'}:\n{out}")
     return seconds, cpu_seconds(usage), usage.ru_maxrss / 1024, out.strip()
 
 
@@ -203,6 +213,8 @@ def main() -> int:
     config.write_text(f"ledger:\n  path: {db}\nknowledge:\n  path: {REPO / 'knowledge'}\n", encoding="utf-8")
     floor_before, floor_cpu_before, floor_mb = floor_in_child(entries, folder)
     seconds, cpu, peak_mb, out = import_in_child(config, profiles, entries)
+    # The same entries file again (an easy mistake): refused, for no more than the import cost.
+    again, again_cpu, again_mb, again_out = import_in_child(config, None, entries, refused=True)
     floor_after, floor_cpu_after, _ = floor_in_child(entries, folder)
     floor = min(floor_before, floor_after)
     floor_cpu = min(floor_cpu_before, floor_cpu_after)
@@ -216,6 +228,13 @@ def main() -> int:
         f"floor:    {floor:6.2f} s   CPU {floor_cpu:5.2f} s   (csv.reader -> executemany, one index; before "
         f"{floor_before:.2f} s, after {floor_after:.2f} s, peak RSS {floor_mb:.1f} MB)\n"
         f"ratio:    {ratio:6.2f}x the floor (wall), {cpu / floor_cpu:.2f}x (CPU)"
+    )
+    refusal = again_out.splitlines()
+    print(
+        f"re-import of the same file, refused: {again:6.2f} s   CPU {again_cpu:5.2f} s   peak RSS {again_mb:6.1f} MB"
+        f"   {again / seconds:.2f}x the import (wall), {again_cpu / cpu:.2f}x (CPU); its message: "
+        f"{len(refusal)} lines, {len(again_out):,} characters\n          ({refusal[0]} / {refusal[1].strip()} / ... "
+        f"/ {refusal[-1].strip()})"
     )
 
     rng = random.Random(11)
@@ -271,6 +290,7 @@ def main() -> int:
 
     checks = [
         ("import <= 2.0x floor", ratio <= 2.0),
+        ("refused re-import <= 2.0x import", again <= 2.0 * seconds),
         ("peak memory <= 200 MB", peak_mb <= 200),
         ("history p95 <= 5 ms", p95_ms(history) <= 5),
         ("explain p95 <= 5 ms", p95_ms(explain) <= 5),

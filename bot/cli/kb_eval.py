@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
+from bot.cli.numbers import whole_number
 from bot.core.matching.cross_validation import FOLDS, Labelled, Outcomes, cross_validate, tally
 from bot.core.matching.evaluation import load_chatter, load_questions
 from bot.core.matching.examples import read_examples
@@ -21,7 +22,7 @@ def register_eval(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--questions", help="also measure these labelled questions (questions: list of topic, text)")
     parser.add_argument("--chatter", help="also measure these must-be-silent lines (chatter: list of text)")
-    parser.add_argument("--folds", type=int, default=FOLDS, help="cross-validation folds (0 = skip)")
+    parser.add_argument("--folds", type=whole_number(0, 20), default=FOLDS, help="cross-validation folds (0 = skip)")
     parser.add_argument("--summary", action="store_true", help="print only the figures, not the misses")
     add_config_option(parser)
     parser.set_defaults(handler=run_eval)

@@ -16,6 +16,7 @@ from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.kb_versions import operator
 from bot.cli.safe_text import shown
+from bot.cli.numbers import whole_number
 from bot.config import Settings
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.channel.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue
@@ -34,7 +35,7 @@ def register_queue(commands: argparse._SubParsersAction) -> None:
     unanswered.set_defaults(handler=run_unanswered)
 
     teach = commands.add_parser("teach-group", help="teach every phrasing of group N to an entry, as one version")
-    teach.add_argument("group", type=int, help="the group's number in `kb unanswered`")
+    teach.add_argument("group", type=whole_number(1), help="the group's number in `kb unanswered`")
     teach.add_argument("--entry", help="the entry to teach (default: the group's closest entry)")
     add_config_option(teach)
     teach.set_defaults(handler=run_teach_group)

@@ -13,6 +13,7 @@ import sys
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import settings_from, settings_to_change_knowledge
 from bot.cli.safe_text import shown
+from bot.cli.numbers import whole_number
 from bot.core.errors import EntryNotFound, KnowledgeError
 from bot.core.knowledge.history import EntryVersion, KnowledgeHistory
 from bot.core.knowledge.store import KnowledgeStore
@@ -22,13 +23,13 @@ def register_versions(commands: argparse._SubParsersAction) -> None:
     """Add `kb history` and `kb revert` to the kb command family."""
     history = commands.add_parser("history", help="list every version of an entry: who, when, what changed")
     history.add_argument("id", help="entry id")
-    history.add_argument("--show", type=int, metavar="VERSION", help="print the file as it was at VERSION")
+    history.add_argument("--show", type=whole_number(1), metavar="VERSION", help="print the file as it was at VERSION")
     add_config_option(history)
     history.set_defaults(handler=run_history)
 
     revert = commands.add_parser("revert", help="make an entry what it was at VERSION (recorded as a new version)")
     revert.add_argument("id", help="entry id")
-    revert.add_argument("version", type=int, help="the version to go back to (see kb history)")
+    revert.add_argument("version", type=whole_number(1), help="the version to go back to (see kb history)")
     add_config_option(revert)
     revert.set_defaults(handler=run_revert)
 

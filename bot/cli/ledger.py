@@ -16,6 +16,8 @@ from typing import Any
 from bot.cli import EXIT_OK, EXIT_USAGE, add_config_option
 from bot.cli.common import settings_from
 from bot.cli.safe_text import shown, shown_marked
+from bot.cli.ledger_help import IMPORT_DESCRIPTION, IMPORT_EPILOG
+from bot.cli.numbers import whole_number
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, LedgerError
 from bot.core.knowledge.loader import load_knowledge
@@ -25,8 +27,10 @@ from bot.core.ledger.access import OTHERS_HIDDEN, Viewer
 from bot.core.ledger.models import History, parse_since
 from bot.core.ledger.service import LedgerService
 from bot.core.ledger.store import LedgerStore
+from bot.core.wording import counted
 
 PROGRESS_MIN_BYTES = 1_000_000  # below this an import is over before a bar would help
+LIMIT = whole_number(1, 1_000_000)  # --limit: rows a listing shows
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("ledger", help="the Connects ledger: import, history, explain, audit")
     sub = parser.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
 
-    p = sub.add_parser("import", help="import PROFILES.yaml and/or ENTRIES.csv (all or nothing)")
+    p = sub.add_parser(
+        "import",
+        help="import PROFILES.yaml and/or ENTRIES.csv (all or nothing)",
+        description=IMPORT_DESCRIPTION,
+        epilog=IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--profiles", metavar="PROFILES.yaml", type=Path, help="profiles and agency memberships")
     p.add_argument("--entries", metavar="ENTRIES.csv", type=Path, help="ledger entries")
     p.add_argument(
@@ -52,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("history", help="a profile's entries and balances (agency and freelancer kept apart)")
     p.add_argument("who", metavar="WHO", help="a profile id or a linked Discord user id")
     p.add_argument("--since", metavar="DATE", help="only entries on or after this date (ISO 8601)")
-    p.add_argument("--limit", metavar="N", type=_positive, default=50, help="newest N entries per balance")
+    p.add_argument("--limit", metavar="N", type=LIMIT, default=50, help="newest N entries per balance")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_config_option(p)
     p.set_defaults(handler=run_history)
@@ -64,21 +74,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_explain)
 
     p = sub.add_parser("audit", help="who looked at whose ledger, newest first")
-    p.add_argument("--limit", metavar="N", type=_positive, default=50, help="how many records")
+    p.add_argument("--limit", metavar="N", type=LIMIT, default=50, help="how many records")
     p.add_argument("--subject", metavar="PROFILE", help="only reads of this profile's ledger")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_config_option(p)
     p.set_defaults(handler=run_audit)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _knowledge(settings: Settings) -> KnowledgeBase | None:
@@ -157,7 +157,8 @@ def run_import(args: argparse.Namespace) -> int:
         )
     phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases)
     print(
-        f"imported {result.profiles} profile(s) and {result.entries} entries into {settings.ledger.path} "
+        f"imported {counted(result.profiles, 'profile', 'profiles')} and {counted(result.entries, 'entry', 'entries')} "
+        f"into {settings.ledger.path} "
         f"in {result.seconds:.2f}s ({phases})"
     )
     return EXIT_OK

@@ -13,6 +13,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from bot.core.ledger.connection import make_folder
 from bot.core.ledger.import_session import lock_path
 from bot.core.ledger.store import DEMO_ORIGIN, LedgerStore
 from bot.core.ledger.worker import LedgerWorker
@@ -41,7 +42,7 @@ def seed_demo(path: str | Path) -> None:
     from bot.core.ledger.importer import import_ledger
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".seeding", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -16,9 +16,23 @@ class LedgerBusy(LedgerError):
 
 def connect(path: Path, check_same_thread: bool) -> sqlite3.Connection:
     """Open a connection in autocommit mode (transactions are explicit) that waits for locks."""
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=check_same_thread)
+    # sqlite3 says only "unable to open database file", with no path, and as a traceback.
+    if path.is_dir():
+        raise LedgerError(f"{path}: is a directory, not a database file")
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=check_same_thread)
+    except sqlite3.OperationalError as exc:
+        raise LedgerError(f"{path}: cannot open the database ({exc})") from None
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
+
+
+def make_folder(path: Path) -> None:
+    """Create the folder a database file goes in; one clear line when it cannot be (a file in the way)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LedgerError(f"{path}: cannot create its folder {path.parent} ({exc.strerror})") from None
 
 
 def is_locked(exc: sqlite3.OperationalError) -> bool:

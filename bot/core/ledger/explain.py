@@ -17,6 +17,7 @@ from typing import Any
 from bot.core.knowledge.model import KnowledgeBase
 from bot.core.ledger.models import AGENCY_ADMIN_ROLES, LedgerEntry, Membership, Profile
 from bot.core.untrusted import Marked, say
+from bot.core.wording import counted, one_or_many, were
 
 SEPARATE = "separate-balances"
 DRAWS = "proposal-draws-from-submitting-profile"
@@ -93,8 +94,7 @@ class Explanation:
 
 def connects(n: int) -> str:
     """Say an amount of Connects in words: '1 Connect', '6 Connects'."""
-    n = abs(n)
-    return f"{n} Connect" if n == 1 else f"{n} Connects"
+    return counted(abs(n), "Connect", "Connects")
 
 
 def explain_entry(ctx: EntryContext, kb: KnowledgeBase | None = None) -> Explanation:
@@ -162,10 +162,11 @@ def _proposal(ctx: EntryContext) -> Result:
             say("{name}'s own freelancer balance", name=actor.name) if actor else say("any member's freelancer balance")
         )
         text = say(
-            "{n} were taken from {whose}, not from {not_from}. Why: this proposal for {job} was submitted under "
+            "{n} {were} taken from {whose}, not from {not_from}. Why: this proposal for {job} was submitted under "
             "the agency{by}, and a proposal draws from the balance of the profile it was submitted under, "
             "whoever submits it. Agency and freelancer Connects are separate balances, charged separately",
             n=n,
+            were=were(e.connects),
             whose=_whose(p),
             not_from=not_from,
             job=_job(e),
@@ -185,9 +186,10 @@ def _proposal(ctx: EntryContext) -> Result:
             )
         return text, [DRAWS, SEPARATE], True
     text = say(
-        "{n} were taken from {whose}. Why: this proposal for {job} was submitted from the freelancer profile, "
+        "{n} {were} taken from {whose}. Why: this proposal for {job} was submitted from the freelancer profile, "
         "and a proposal draws from the balance of the profile it was submitted under.",
         n=n,
+        were=were(e.connects),
         whose=_whose(p),
         job=_job(e),
     )
@@ -219,9 +221,10 @@ def _boost(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
     proposal = _spent_on_job(ctx, ("proposal",))
     text = say(
-        "{n} were taken from {whose} as a boost bid on {job}. A boost bid is charged on top of the proposal's "
+        "{n} {were} taken from {whose} as a boost bid on {job}. A boost bid is charged on top of the proposal's "
         "own cost, as a separate line in the Connects history",
         n=connects(e.connects),
+        were=were(e.connects),
         whose=_whose(p),
         job=_job(e),
     )
@@ -242,10 +245,13 @@ def _purchase(ctx: EntryContext) -> Result:
     method = say(" ({method})", method=p.billing_method) if p.billing_method else say("")
     if not p.is_agency:
         text = say(
-            "{n} were added to {whose}: a purchase paid with the freelancer profile's own billing method"
-            "{method}. Each profile pays with its own billing method, so these Connects serve proposals sent "
-            "from this freelancer profile. Next: nothing to do; they are in the balance now.",
+            "{n} {were} added to {whose}: a purchase paid with the freelancer profile's own billing method"
+            "{method}. Each profile pays with its own billing method, so {serve} proposals sent "
+            "from this freelancer profile. Next: nothing to do; {they} in the balance now.",
             n=connects(e.connects),
+            were=were(e.connects),
+            serve=one_or_many(e.connects, "this Connect serves", "these Connects serve"),
+            they=one_or_many(e.connects, "it is", "they are"),
             whose=_whose(p),
             method=method,
         )
@@ -254,11 +260,12 @@ def _purchase(ctx: EntryContext) -> Result:
     if ctx.actor is not None:
         buyer = say(", bought by {name}", name=ctx.actor.name) + (f" ({_role_words(role)})" if role else "")
     text = say(
-        "{n} were added to {whose}: a purchase paid with the billing method on the Agency profile{method}"
+        "{n} {were} added to {whose}: a purchase paid with the billing method on the Agency profile{method}"
         "{buyer}. Each profile pays with its own billing method: agency Connects are bought with a billing "
         "method added under the Agency profile, never from a freelancer balance or card. Only the agency "
         "owner and agency admins can buy Connects for the agency.",
         n=connects(e.connects),
+        were=were(e.connects),
         whose=_whose(p),
         method=method,
         buyer=buyer,
@@ -285,9 +292,10 @@ def _returned(ctx: EntryContext) -> Result:
     )
     rules = [RETURNED]
     if p.is_agency:
-        text += " They went back to the agency's balance, the one that paid for the proposal."
+        they = one_or_many(e.connects, "It", "They")
+        text += f" {they} went back to the agency's balance, the one that paid for the proposal."
         rules.append(SEPARATE)
-    text += " Next: nothing to do; they are already in the balance."
+    text += f" Next: nothing to do; {one_or_many(e.connects, 'it is', 'they are')} already in the balance."
     return text, rules, True
 
 
@@ -295,9 +303,10 @@ def _expired(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
     text = say(
         "{n} expired from {whose} on {day}. Connects expire one year after they are issued, oldest first, so "
-        "these were Connects issued about a year earlier and not spent. Next: the Connects settings show how "
+        "{these} issued about a year earlier and not spent. Next: the Connects settings show how "
         "many Connects expire in the next 30 days; expired Connects don't come back.",
         n=connects(e.connects),
+        these=one_or_many(e.connects, "this was a Connect", "these were Connects"),
         whose=_whose(p),
         day=e.occurred_at[:10],
     )
@@ -315,10 +324,11 @@ def _uncovered(ctx: EntryContext) -> Result:
     what = say(known) if known else say("an entry of kind '{kind}'", kind=e.kind)
     moved = "added to" if e.connects >= 0 else "taken from"
     text = say(
-        "{n} were {moved} {whose} on {day}: {what}. None of the rules the bot knows explains why this amount "
+        "{n} {were} {moved} {whose} on {day}: {what}. None of the rules the bot knows explains why this amount "
         "was given or taken, so it won't guess. Next: if it looks wrong, contact Upwork Support with the "
         "entry id {id}.",
         n=connects(e.connects),
+        were=were(e.connects),
         moved=moved,
         whose=_whose(p),
         day=e.occurred_at[:10],

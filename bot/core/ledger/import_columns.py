@@ -9,8 +9,9 @@ about 3 µs a row, mostly in creating and inspecting each field from Python. Her
 This path only ever *accepts*: a row with anything unusual (a time in another ISO 8601 form, a sign rule
 broken, an unknown profile ...) is left undecided and the caller checks it with the row-by-row rules,
 which also word the problem. A block it cannot split the way csv.reader would (a quote, a carriage
-return not ending a line, a NUL, a line without exactly eight fields) is not split at all: the caller
-reads the rest of the file row by row. So what is stored, and every problem message with its line, is
+return not ending a line, a NUL, a line without exactly eight fields, a line over limits.MAX_LINE_BYTES)
+is not split at all: the caller reads the rest of the file row by row. The caps on texts (limits) are
+checked here as there. So what is stored, and every problem message with its line, is
 exactly what the row-by-row path gives (tests/core/ledger/test_ledger_import_columns.py compares them).
 Balances are carried per profile as numpy arrays (`RunningBalances`), with the same rules as `keep`.
 """
@@ -24,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from bot.core.ledger.limits import MAX_ID_CHARS, MAX_JOB_CHARS, MAX_LINE_BYTES, MAX_NOTE_CHARS, UNSAFE_IN_REF
 from bot.core.ledger.models import ENTRY_KINDS, GRANT_KINDS, KINDS_NEEDING_JOB, SPEND_KINDS
 
 WIDTH = 8  # fields in a row: id, profile, occurred_at, kind, connects, job, actor, note
-MAX_ID = 64
-_SPACE = re.compile(r"\s")  # an id is \S{1,64} (import_entries.ENTRY_ID)
+# Not in an id: white space (an id is \S{1,64}, import_entries.ENTRY_ID), a backtick, a control character.
+_NOT_IN_ID = re.compile(rf"\s|{UNSAFE_IN_REF.pattern}")
 _AMOUNTS = re.compile(r"[+-]?[0-9]{1,7}(?:\n[+-]?[0-9]{1,7})*")  # sign and 1-7 ASCII digits, one a line
 _KIND_CODE = {kind: code for code, kind in enumerate(ENTRY_KINDS)}
 _SPENDS = np.array([k in SPEND_KINDS for k in ENTRY_KINDS] + [False])  # the extra slot is "unknown kind"
@@ -54,11 +56,21 @@ def split_block(chunk: bytes) -> list[list[str]] | None:
         return None
     body = text[:-1] if text.endswith("\n") else text
     lines = body.split("\n")
+    # A line can be too long only with more than a quarter of MAX_LINE_BYTES characters (UTF-8 takes at
+    # most 4 bytes a character); the row-by-row reader refuses it (see import_entries.physical_lines).
+    if max(map(len, lines)) > MAX_LINE_BYTES // 4 and longest_line(chunk) > MAX_LINE_BYTES:
+        return None
     # Exactly WIDTH - 1 commas on every line (this also refuses the blank lines csv.reader skips).
     if list(map(str.count, lines, repeat(","))).count(WIDTH - 1) != len(lines):
         return None
     flat = body.replace("\n", ",").split(",")
     return [flat[i::WIDTH] for i in range(WIDTH)]
+
+
+def longest_line(chunk: bytes) -> int:
+    """Return the bytes of the chunk's longest line, its newline counted."""
+    pieces = chunk.split(b"\n")
+    return max(max(map(len, pieces[:-1]), default=-1) + 1, len(pieces[-1]))
 
 
 def _times(times: Sequence[str], earliest: int, latest: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,11 +121,15 @@ class ColumnChecker:
 
     def decide(self, cols: Sequence[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (decided good, ts, connects) per row; ts and connects are meaningful where decided."""
-        ids, profiles, times, kinds, amounts, jobs, actors, _ = cols
+        ids, profiles, times, kinds, amounts, jobs, actors, notes = cols
         n = len(ids)
         ok, ts = _times(times, self.earliest, self.latest)
-        if _SPACE.search("".join(ids)) or min(map(len, ids)) < 1 or max(map(len, ids)) > MAX_ID:
-            ok &= np.fromiter((not _SPACE.search(i) and 1 <= len(i) <= MAX_ID for i in ids), bool, n)
+        if _NOT_IN_ID.search("".join(ids)) or min(map(len, ids)) < 1 or max(map(len, ids)) > MAX_ID_CHARS:
+            ok &= np.fromiter((not _NOT_IN_ID.search(i) and 1 <= len(i) <= MAX_ID_CHARS for i in ids), bool, n)
+        if UNSAFE_IN_REF.search("".join(jobs)) or max(map(len, jobs)) > MAX_JOB_CHARS:
+            ok &= np.fromiter((not UNSAFE_IN_REF.search(j) and len(j) <= MAX_JOB_CHARS for j in jobs), bool, n)
+        if max(map(len, notes)) > MAX_NOTE_CHARS:
+            ok &= np.fromiter(map(MAX_NOTE_CHARS.__ge__, map(len, notes)), bool, n)
         ok &= np.fromiter(map(self.kinds.__contains__, profiles), bool, n)
         kind = np.fromiter(map(_KIND_CODE.get, kinds, repeat(len(ENTRY_KINDS))), np.int64, n)
         ok &= kind < len(ENTRY_KINDS)

@@ -3,25 +3,24 @@
 The file is read as bytes in blocks of whole lines. A block of plain lines is checked column by column
 (import_columns), which only ever accepts; the rows it leaves undecided are checked here one by one
 (`check` is the statement of the rules and words the problems). From the first block that is not plain
-(a quote, a byte that is not UTF-8 ...) the rest of the file is read row by row, each physical line
-decoded on its own so a bad byte is reported on its own line. Each good row goes straight into `entries`
+(a quote, a byte that is not UTF-8, a line too long ...) the rest of the file is read row by row, each
+physical line decoded on its own so a bad byte is reported on its own line (import_lines). Both paths
+apply the same caps on texts (limits). Each good row goes straight into `entries`
 with its running balance, kept per profile while reading; a profile whose rows are not in time order (or
 that reach back before what the ledger holds) is marked and its balances are recomputed in SQL at the
-end (see import_session). Memory stays flat: a block of rows, a balance per profile, and one 4-byte file
-line per row (to name lines in problems found in SQL).
+end (see import_session). Memory stays flat: a block of rows, a line of at most limits.MAX_LINE_BYTES,
+a balance per profile, and one 4-byte file line per row (to name lines in problems found in SQL).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import os
 import re
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -29,7 +28,16 @@ import numpy as np
 
 from bot.core.errors import ImportRejected
 from bot.core.ledger.import_columns import ColumnChecker, RunningBalances, split_block, take
+from bot.core.ledger.import_lines import LineTooLong, Rest, decode_line, not_utf8, physical_lines, read_header, too_long
 from bot.core.ledger.import_session import ImportSession
+from bot.core.ledger.limits import (
+    MAX_ID_CHARS,
+    MAX_JOB_CHARS,
+    MAX_LINE_BYTES,
+    MAX_NOTE_CHARS,
+    UNSAFE_IN_REF,
+    shown,
+)
 from bot.core.ledger.models import ENTRY_COLUMNS, ENTRY_KINDS, GRANT_KINDS, KINDS_NEEDING_JOB, SPEND_KINDS
 
 if TYPE_CHECKING:
@@ -37,7 +45,7 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 5000
 BLOCK_BYTES = 1 << 18  # read and checked column by column a block at a time (about 3,300 rows)
-ENTRY_ID = re.compile(r"\S{1,64}")
+ENTRY_ID = re.compile(rf"\S{{1,{MAX_ID_CHARS}}}")
 # A single entry moves at most this many Connects: real bundles are tens to hundreds, and the bound keeps
 # every running sum far inside SQLite's 64-bit integers.
 MAX_CONNECTS = 1_000_000
@@ -63,32 +71,6 @@ class EntryRules:
         return (EARLIEST - _EPOCH) // _MICRO, (self.latest - _EPOCH) // _MICRO
 
 
-def not_utf8(label: str, line: int, exc: UnicodeDecodeError) -> str:
-    """Say where a line stops being UTF-8."""
-    byte = exc.object[exc.start]
-    return f"{label} line {line}: not UTF-8 text (byte 0x{byte:02x} at column {exc.start + 1}); save the file as UTF-8"
-
-
-def _header(handle: BinaryIO, label: str) -> tuple[int, list[str] | None]:
-    """Skip comment and blank lines; return (the header's line number, its fields)."""
-    number = 0
-    for raw in handle:
-        number += 1
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ImportRejected([not_utf8(label, number, exc)], 1) from None
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        if text.startswith("#") or not text.strip():
-            continue
-        try:
-            return number, next(csv.reader([text]))
-        except csv.Error as exc:
-            raise ImportRejected([f"{label} line {number}: unreadable header: {exc}"], 1) from None
-    return number, None
-
-
 def read_entries(
     session: ImportSession, path: Path, rules: EntryRules, problems: Problems, progress: Progress | None
 ) -> tuple[int, array, list[tuple[int, str, str]], set[str]]:
@@ -104,7 +86,7 @@ def read_entries(
     except OSError as exc:
         raise ImportRejected([f"{label}: cannot read file: {exc.strerror}"], 1) from None
     with handle:
-        header_line, header = _header(handle, label)
+        header_line, header = read_header(handle, label)
         if header is None or sorted(h.strip() for h in header) != sorted(ENTRY_COLUMNS):
             raise ImportRejected(
                 [f"{label} line {header_line or 1}: the header must be {','.join(ENTRY_COLUMNS)}, got {header!r}"], 1
@@ -146,17 +128,16 @@ class _Reader:
             data = handle.read(BLOCK_BYTES)
             block = carry + data
             end = block.rfind(b"\n") + 1 if data else len(block)
-            if data and end == 0:  # a line longer than a block: read on
+            if data and end == 0 and len(block) <= MAX_LINE_BYTES:  # a line longer than a block: read on
                 carry = block
                 continue
             chunk, carry = block[:end], block[end:]
-            if not chunk:
+            if not block:
                 break
-            cols = split_block(chunk)
+            cols = split_block(chunk) if chunk else None  # no chunk: a line too long to hold
             if cols is None:  # from here on, row by row
                 self.balances = self.running.as_dict()  # carry the balances over
-                rest = chain(io.BytesIO(chunk), [carry + handle.readline()] if carry else [], handle)
-                self.exact(rest, line, reorder, report)
+                self.exact(physical_lines(Rest(block, handle)), line, reorder, report)
                 break
             self.take_block(cols if reorder is None else [cols[i] for i in reorder], line)
             line += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
@@ -203,9 +184,9 @@ class _Reader:
             self.batch = list(zip(*columns, strict=True))
             self.flush()
 
-    def exact(self, lines: Iterable[bytes], first: int, reorder: list[int] | None, report: Any) -> None:
+    def exact(self, lines: Iterable[bytes | None], first: int, reorder: list[int] | None, report: Any) -> None:
         """Check and queue rows one by one from file line `first` on (each physical line decoded on its own)."""
-        reader = csv.reader(map(bytes.decode, lines))
+        reader = csv.reader(map(decode_line, lines))
         problems, label, check, keep, good = self.problems, self.label, self.check, self.keep, self.good
         base = first - 1
         lost = 0  # lines csv.reader never counted (they failed to decode)
@@ -236,6 +217,10 @@ class _Reader:
                 line = base + lost + reader.line_num + 1
                 lost += 1
                 problems.add(1, line, not_utf8(label, line, exc))
+            except LineTooLong:
+                line = base + lost + reader.line_num + 1
+                lost += 1
+                problems.add(1, line, too_long(label, line))
             except csv.Error as exc:
                 line = base + lost + done + 1
                 done = reader.line_num
@@ -307,6 +292,7 @@ class _Reader:
         kinds, members, earliest, latest = self.rules.kinds.get, self.rules.members, self.earliest, self.latest
         parse, epoch, micro, good_id = dt.datetime.fromisoformat, _EPOCH, _MICRO, ENTRY_ID.fullmatch
         spend, grant, need_job, top = SPEND_KINDS, GRANT_KINDS, KINDS_NEEDING_JOB, MAX_CONNECTS
+        unsafe, max_job, max_note = UNSAFE_IN_REF.search, MAX_JOB_CHARS, MAX_NOTE_CHARS
 
         def good(row: list[str]) -> tuple[Any, ...] | None:
             entry_id, profile, occurred_at, kind, text, job, actor, note = row
@@ -318,6 +304,9 @@ class _Reader:
                 or not (digits.isdigit() and digits.isascii() and len(digits) <= 7)
                 or good_id(entry_id) is None
                 or (not job and kind in need_job)
+                or len(job) > max_job
+                or len(note) > max_note
+                or unsafe(entry_id + job) is not None
             ):
                 return None
             try:
@@ -343,21 +332,23 @@ class _Reader:
         rules = self.rules
         reasons = []
         if not ENTRY_ID.fullmatch(entry_id):
-            reasons.append(f"id must be non-empty with no spaces, got {entry_id!r}")
+            reasons.append(f"id must be 1 to {MAX_ID_CHARS} characters with no spaces, got {shown(entry_id)}")
+        elif UNSAFE_IN_REF.search(entry_id):
+            reasons.append(f"id must not hold a backtick or a control character, got {shown(entry_id)}")
         profile_kind = rules.kinds.get(profile)
         if profile_kind is None:
-            reasons.append(f"unknown profile {profile!r}")
+            reasons.append(f"unknown profile {shown(profile)}")
         ts = _timestamp(occurred_at, self.earliest, self.latest)
         if ts is None:
-            reasons.append(f"occurred_at must be an ISO 8601 time with offset, got {occurred_at!r}")
+            reasons.append(f"occurred_at must be an ISO 8601 time with offset, got {shown(occurred_at)}")
         elif isinstance(ts, str):
-            reasons.append(f"occurred_at must be between 2000-01-01 and now, got {occurred_at!r}")
+            reasons.append(f"occurred_at must be between 2000-01-01 and now, got {shown(occurred_at)}")
         if kind not in _ALL_KINDS:
-            reasons.append(f"unknown kind {kind!r} (expected one of {', '.join(ENTRY_KINDS)})")
+            reasons.append(f"unknown kind {shown(kind)} (expected one of {', '.join(ENTRY_KINDS)})")
         connects = _connects(connects_text)
         if connects is None:
             reasons.append(
-                f"connects must be a whole number from -{MAX_CONNECTS} to {MAX_CONNECTS}, got {connects_text!r}"
+                f"connects must be a whole number from -{MAX_CONNECTS} to {MAX_CONNECTS}, got {shown(connects_text)}"
             )
         elif connects > 0 and kind in SPEND_KINDS:
             reasons.append(f"a {kind} spends Connects: connects must be negative, got {connects}")
@@ -365,9 +356,15 @@ class _Reader:
             reasons.append(f"a {kind} adds Connects: connects must be positive, got {connects}")
         if not job and kind in KINDS_NEEDING_JOB:
             reasons.append(f"a {kind} needs a job reference")
+        elif len(job) > MAX_JOB_CHARS:
+            reasons.append(f"job must be at most {MAX_JOB_CHARS} characters, got {len(job):,}")
+        elif UNSAFE_IN_REF.search(job):
+            reasons.append(f"job must not hold a backtick or a control character, got {shown(job)}")
+        if len(note) > MAX_NOTE_CHARS:
+            reasons.append(f"note must be at most {MAX_NOTE_CHARS} characters, got {len(note):,}")
         if actor:
             if rules.kinds.get(actor) != "freelancer":
-                reasons.append(f"actor {actor!r} is not a freelancer profile")
+                reasons.append(f"actor {shown(actor)} is not a freelancer profile")
             elif profile_kind == "agency" and (profile, actor) not in rules.members:
                 reasons.append(f"actor {actor!r} is not a member of agency {profile!r}")
             elif profile_kind == "freelancer" and actor != profile:

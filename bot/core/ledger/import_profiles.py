@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 from bot.core import safe_yaml
 from bot.core.errors import ImportRejected
 from bot.core.ledger.import_session import ImportSession
+from bot.core.ledger.limits import MAX_NAME_CHARS, shown
 from bot.core.ledger.models import PROFILE_KINDS, ROLES, Membership, Profile, mask_billing_method
 
 if TYPE_CHECKING:
     from bot.core.ledger.importer import Problems
 
-PROFILE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+# Matched whole (fullmatch): with `match` and `$`, an id with a final newline passed and was never found.
+PROFILE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 PROFILE_FIELDS = ("id", "kind", "name", "billing_method", "discord_id", "members")
 MEMBER_FIELDS = ("profile", "role", "exclusive")
 # Parsed whole: 10,000 profiles are 1.4 MB and peak at ~60 MB; a bigger list is imported in parts
@@ -48,13 +50,13 @@ def import_profiles(
             bad("a profile must be a mapping with id, kind, name")
             continue
         pid = raw.get("id")
-        where = f"profile {pid!r}" if isinstance(pid, str) else "profile"
+        where = f"profile {shown(pid)}" if isinstance(pid, str) else "profile"
         before = problems.total
         for key in raw:
             if key not in PROFILE_FIELDS:
                 bad(f"{where}: unknown field {key!r} (expected {', '.join(PROFILE_FIELDS)})")
-        if not isinstance(pid, str) or not PROFILE_ID.match(pid):
-            bad(f"{where}: id must be letters, digits, '-', '_', '.' or ':' (at most 64), got {pid!r}")
+        if not isinstance(pid, str) or not PROFILE_ID.fullmatch(pid):
+            bad(f"{where}: id must be letters, digits, '-', '_', '.' or ':' (at most 64), got {shown(pid)}")
             continue
         if pid in seen:
             bad(f"{where}: duplicate profile id (first on line {seen[pid]})")
@@ -68,9 +70,13 @@ def import_profiles(
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
             bad(f"{where}: name must be non-empty text")
+        elif len(name.strip()) > MAX_NAME_CHARS:
+            bad(f"{where}: name must be at most {MAX_NAME_CHARS} characters, got {len(name.strip()):,}")
         billing = raw.get("billing_method")
         if billing is not None and not isinstance(billing, str):
             bad(f"{where}: billing_method must be text, got {billing!r}")
+        elif billing is not None and len(billing.strip()) > MAX_NAME_CHARS:
+            bad(f"{where}: billing_method must be at most {MAX_NAME_CHARS} characters, got {len(billing.strip()):,}")
         discord = raw.get("discord_id")
         if discord is not None:
             text = str(discord).strip()

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from bot.core.errors import LedgerError, ProfileNotFound
 from bot.core.ledger.audit import ACCESS_FIELDS, AccessLog
-from bot.core.ledger.connection import Transaction, connect
+from bot.core.ledger.connection import Transaction, connect, make_folder
 from bot.core.ledger.models import AccessRecord, LedgerEntry, Membership, Profile
 from bot.core.sqlite_wal import use_wal
 
@@ -122,7 +122,7 @@ class LedgerStore:
 
     def __init__(self, path: str | Path, *, check_same_thread: bool = True) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path)
         self._audit = AccessLog(self.path, check_same_thread=check_same_thread)
         self._conn = connect(self.path, check_same_thread)
         try:

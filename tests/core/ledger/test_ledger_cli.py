@@ -120,7 +120,7 @@ def test_import_into_a_new_ledger_then_audit(capsys, tmp_path):
     code, out, _ = run(
         capsys, "ledger", "import", "--profiles", str(profiles), "--entries", str(entries), "--config", str(config)
     )
-    assert code == 0 and "imported 3 profile(s) and 1 entries" in out
+    assert code == 0 and "imported 3 profiles and 1 entry into" in out
     code, out, _ = run(capsys, "ledger", "history", "fl-b", "--json", "--config", str(config))
     assert json.loads(out)["balances"] == {"fl-b": 5, "ag-x": 0}
     code, out, _ = run(capsys, "ledger", "audit", "--json", "--config", str(config))

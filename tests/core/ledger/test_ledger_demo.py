@@ -44,7 +44,7 @@ def test_replace_demo_swaps_the_people_in_one_import_and_keeps_the_access_log(ca
     run(capsys, "ledger", "history", "fl-ben", "--config", config)
     argv = ["ledger", "import", "--profiles", profiles, "--entries", entries, "--replace-demo", "--config", config]
     code, out, _ = run(capsys, *argv)
-    assert code == 0 and "imported 3 profile(s) and 1 entries" in out
+    assert code == 0 and "imported 3 profiles and 1 entry into" in out
     with LedgerStore(tmp_path / "ledger.sqlite3") as store:
         assert sorted(store.profiles(["fl-a", "fl-b", "ag-x"])) == ["ag-x", "fl-a", "fl-b"]
         assert store.connection.execute("SELECT COUNT(*) FROM profiles").fetchone()[0] == 3

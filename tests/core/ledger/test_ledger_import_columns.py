@@ -114,6 +114,12 @@ BAD = [
     "x" * 65 + ",fl-a,2026-01-01T10:00:00+00:00,monthly,10,,,",
     "e-1,fl-a,2026-01-04T10:00:00+00:00,monthly,10,,,",  # a duplicate id
     "b-17,fl-b,2026-01-04T10:00:00+00:00,expired,-500,,,",  # below zero
+    "b-18,fl-a,2026-01-01T10:00:00+00:00,proposal,-4," + "j" * 65 + ",fl-a,",  # a job over its cap
+    "b-19,fl-a,2026-01-01T10:00:00+00:00,monthly,10,,," + "n" * 501,  # a note over its cap
+    "b`20,fl-a,2026-01-01T10:00:00+00:00,monthly,10,,,",  # a backtick in the id
+    "b-21\x1b[2J,fl-a,2026-01-01T10:00:00+00:00,monthly,10,,,",  # a control character in the id
+    "b-22,fl-a,2026-01-01T10:00:00+00:00,proposal,-4,~01`x,fl-a,",  # a backtick in the job
+    "b-23,fl-a,2026-01-01T10:00:00+00:00,proposal,-4,~01\x7f,fl-a,",  # DEL in the job
 ]
 
 
@@ -172,6 +178,9 @@ def text(rows: list[str], header: str = HEADER, end: str = "\n") -> bytes:
         ("blank-lines", text([*ROWS[:6], "", *ROWS[6:], "", ""])),
         ("not-utf8", text(ROWS[:6]) + b"n-1,fl-a,2026-01-05T10:00:00+00:00,monthly,5,,,caf\xe9\n" + text(BAD[:2])),
         ("short-row", text([*ROWS[:6], "s-1,fl-a,2026-01-05T10:00:00+00:00", *ROWS[6:]])),
+        ("caps", text([*ROWS[:6], "c-1,fl-a,2026-01-05T10:00:00+00:00,monthly,5,,," + "n" * 500, *ROWS[6:]])),
+        ("long-line", text([*ROWS[:3], "l-1,fl-a,2026-01-05T10:00:00+00:00,monthly,5,,," + "n" * 20_000, *ROWS[3:]])),
+        ("long-utf8-line", text([*ROWS[:3], "l-2,fl-a,2026-01-05T10:00:00+00:00,monthly,5,,," + "é" * 9000, *BAD])),
     ],
 )
 @pytest.mark.parametrize("block", [150, import_entries.BLOCK_BYTES])
