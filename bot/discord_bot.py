@@ -21,6 +21,7 @@ from discord.utils import MISSING
 
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY_URL, DiscordSettings
 from bot.core.errors import BotError
+from bot.gateway_events import UnreadableEvents
 from bot.services import Services
 from bot.ui.connects_views import ExplainPrivatelyButton
 from bot.ui.views import FeedbackButton, PickButton
@@ -187,6 +188,9 @@ class SupportBot(commands.Bot):
             max_messages=None,
         )
         self.services = services
+        # One event discord.py cannot parse is skipped and logged, not the end of the connection.
+        self.unreadable_events = UnreadableEvents()
+        self.unreadable_events.install(self._connection.parsers)
         self.extension_names = tuple(extensions)
         self._verified = False
         self._pause = pause or self._wait_unless_closed
