@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.errors",  # first: every later command's errors route through it
     "bot.cogs.support",
+    "bot.cogs.catch_up",  # after support: it hands what was missed to the support listener
     "bot.cogs.ask",
     "bot.cogs.faq",
     "bot.cogs.connects",

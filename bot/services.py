@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.core.channel.catch_up import HandledMessages
 from bot.core.channel.cooldowns import Clock
 from bot.core.channel.desk import SupportDesk
 from bot.core.channel.feedback import FeedbackStore
@@ -40,6 +41,8 @@ class Services:
     ledger: AsyncLedgerService | None = None  # the Connects ledger: access-checked, logged reads
     # The ledger's own thread and source: opened and closed here; cogs go through `ledger` only.
     ledger_worker: LedgerWorker | None = None
+    # Support messages taken on (claimed once) and the newest handled per channel, for catching up.
+    handled: HandledMessages | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -76,6 +79,8 @@ def build_services(
         knowledge_watcher=watcher,
     )
     services.on_close(feedback.close)
+    services.handled = HandledMessages.open(settings.catch_up.path)
+    services.on_close(services.handled.close)
     # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).
     worker = open_ledger_worker(settings.ledger.path)
     services.ledger_worker = worker
