@@ -21,6 +21,7 @@ from discord.utils import MISSING
 
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY_URL, DiscordSettings
 from bot.core.errors import BotError
+from bot.discord_login import LOGIN_ANSWER_SECONDS, NoAnswer, NotDiscord, answered_like_discord
 from bot.gateway_events import UnreadableEvents
 from bot.services import Services
 from bot.ui.connects_views import ExplainPrivatelyButton
@@ -170,9 +171,15 @@ class SupportBot(commands.Bot):
     """The Connects support bot: answers in support channels, /ask, /faq and what later cogs add."""
 
     def __init__(
-        self, services: Services, *, extensions: Sequence[str] = EXTENSIONS, pause: Pause | None = None
+        self,
+        services: Services,
+        *,
+        extensions: Sequence[str] = EXTENSIONS,
+        pause: Pause | None = None,
+        login_answer_seconds: float = LOGIN_ANSWER_SECONDS,
     ) -> None:
-        """`pause(seconds)` waits between retries; tests pass one that does not wait on the clock."""
+        """`pause(seconds)` waits between retries; tests pass one that does not wait on the clock.
+        `login_answer_seconds`: how long an endpoint may take to answer the login before it is retried."""
         d = services.settings.discord
         quiet_reconnect_tracebacks()
         # The bot never joins voice: skip discord.py's start-up warnings about missing voice libraries.
@@ -197,6 +204,8 @@ class SupportBot(commands.Bot):
         self._pause = pause or self._wait_unless_closed
         self._stop_requested = asyncio.Event()
         self._sync_retry: asyncio.Task[None] | None = None
+        self._login_answer_seconds = login_answer_seconds
+        self._login_deadline: asyncio.Timeout | None = None
 
     async def login(self, token: str) -> None:
         """Log in, trying again with growing waits while Discord can't be reached; a refused token is final."""
@@ -204,11 +213,21 @@ class SupportBot(commands.Bot):
         point_at_endpoints(settings)
         for attempt, delay in enumerate(backoff_delays(CONNECT_FIRST_DELAY, CONNECT_MAX_DELAY), start=1):
             try:
-                await super().login(token)
+                async with answered_like_discord(self._login_answer_seconds) as self._login_deadline:
+                    await super().login(token)
                 return
             except discord.LoginFailure:
                 raise TokenRejected() from None
-            except UNREACHABLE as exc:
+            except NotDiscord as exc:
+                log.warning(
+                    "%s did not answer like Discord's API (%s): check discord.api_base, or a captive portal or "
+                    "proxy in the way; retrying in %.0f s (attempt %d)",
+                    discord.http.Route.BASE,
+                    exc,
+                    delay,
+                    attempt,
+                )
+            except (*UNREACHABLE, NoAnswer) as exc:
                 log.warning(
                     "cannot reach Discord at %s (%s); retrying in %.0f s (attempt %d)",
                     discord.http.Route.BASE,
@@ -244,6 +263,8 @@ class SupportBot(commands.Bot):
             raise MessageContentIntentDisabled() from None
 
     async def setup_hook(self) -> None:
+        if self._login_deadline is not None:
+            self._login_deadline.reschedule(None)  # the endpoint answered the login like Discord
         for name in self.extension_names:
             await self.load_extension(name)
         # Persistent buttons: they carry their data in custom_id and keep working after a restart.

@@ -197,6 +197,7 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
         meaning: bool = True,
         pause: Pauses | None = None,
         catch_up: dict[str, Any] | None = None,
+        login_answer_seconds: float | None = None,
         **discord_overrides: Any,
     ) -> RunningBot:
         config = write_config(world, tmp_path, catch_up=catch_up, **discord_overrides)
@@ -206,7 +207,10 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
             config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         settings = load_settings(config)
         services = build_services(settings)
-        bot = SupportBot(services) if pause is None else SupportBot(services, pause=pause)
+        options: dict[str, Any] = {"pause": pause} if pause is not None else {}
+        if login_answer_seconds is not None:
+            options["login_answer_seconds"] = login_answer_seconds
+        bot = SupportBot(services, **options)
         task = asyncio.create_task(bot.start("fake-token-for-tests"))
         handle = RunningBot(bot, services, task)
         running.append(handle)
