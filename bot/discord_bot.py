@@ -204,6 +204,7 @@ class SupportBot(commands.Bot):
         self._pause = pause or self._wait_unless_closed
         self._stop_requested = asyncio.Event()
         self._sync_retry: asyncio.Task[None] | None = None
+        self._sync_refusals: dict[int, str] = {}  # guild id -> the refusal last logged in full
         self._login_answer_seconds = login_answer_seconds
         self._login_deadline: asyncio.Timeout | None = None
 
@@ -292,16 +293,28 @@ class SupportBot(commands.Bot):
         except discord.HTTPException as exc:
             if exc.status >= 500:
                 log.warning("cannot sync slash commands to server %s now (%s)", guild_id, one_line(exc))
-            elif first:  # the first refusal says how to fix it, later ones that it still stands
-                log.error("%s", sync_refusal_help(guild_id, exc))
             else:
-                log.warning("slash commands for server %s still refused: %s", guild_id, one_line(exc, with_type=False))
+                self._log_sync_refusal(guild_id, exc, first=first)
             return False
         except UNREACHABLE as exc:
             log.warning("cannot sync slash commands to server %s now (%s)", guild_id, one_line(exc))
             return False
         log.info("synced %d app commands to guild %s", len(synced), guild_id)
         return True
+
+    def _log_sync_refusal(self, guild_id: int, error: discord.HTTPException, *, first: bool) -> None:
+        """The first refusal says what and how to fix it, in full (Discord lists every refused field: it can
+        run to thousands of characters); a retry refused the same way says so briefly, a new refusal in full."""
+        refusal = one_line(error, with_type=False)
+        if first:
+            log.error("%s", sync_refusal_help(guild_id, error))
+        elif self._sync_refusals.get(guild_id) == refusal:
+            log.warning(
+                "slash commands for server %s still refused (HTTP %d, as logged before)", guild_id, error.status
+            )
+        else:
+            log.warning("slash commands for server %s still refused, now: %s", guild_id, refusal)
+        self._sync_refusals[guild_id] = refusal
 
     async def _retry_sync(self, guild_ids: list[int]) -> None:
         pending = list(guild_ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from tests.e2e.conftest import REPO, RunningBot, StartBot, World, write_config
 
 GUILDS, GUILD_MESSAGES, MEMBERS, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 1, 1 << 15
 SECRET = "fake-token.SECRET-VALUE-0123456789"
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 ")
 
 
 async def test_identify_asks_for_exactly_the_intents_needed(world: World, running: RunningBot) -> None:
@@ -133,6 +135,7 @@ async def run_until_retry_then_stop(config: Path, line: str, *, timeout: float =
     text = "".join(first) + err.decode()
     assert proc.returncode == 0, text
     assert "Traceback" not in text and SECRET not in text + out.decode()
+    assert all(ISO_TIME.match(line) for line in text.splitlines()), text  # the time on every line of the log
     return text
 
 
