@@ -56,7 +56,7 @@ class CatchUpCog(commands.Cog):
         self.handled = bot.services.handled
         self._one_at_a_time = asyncio.Lock()  # two READYs in a row: the second reads after the first
         self._running: set[asyncio.Task[int]] = set()
-        self.completed = 0  # catch-ups finished, one per fresh session
+        self.handed_per_catch_up: list[int] = []  # one count per finished catch-up (one per fresh session)
 
     async def cog_unload(self) -> None:
         for task in self._running:
@@ -77,7 +77,7 @@ class CatchUpCog(commands.Cog):
             started = discord.utils.utcnow()
             oldest = discord.utils.time_snowflake(started - dt.timedelta(minutes=self.settings.max_age_minutes))
             # A bot that has never handled a message (a new install) has nothing to catch up on.
-            channels = await self._support_channels() if self.handled.start_after(0, oldest) is not None else []
+            channels = await self._support_channels() if self.handled.anything_handled else []
             # Where each channel starts is fixed before any message is handed on: handling one advances
             # "the newest handled anywhere", where a thread with no message of its own starts.
             starts = [(channel, self.handled.start_after(channel.id, oldest)) for channel in channels]
@@ -89,7 +89,7 @@ class CatchUpCog(commands.Cog):
             self.handled.caught_up(discord.utils.time_snowflake(started))
         if handed:
             log.info("caught up on %d message(s) posted in the support channels while the bot was away", handed)
-        self.completed += 1
+        self.handed_per_catch_up.append(handed)
         self.bot.dispatch("catch_up_done", handed)
         return handed
 

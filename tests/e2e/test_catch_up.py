@@ -33,12 +33,12 @@ def caught_up(running: RunningBot, fake: FakeDiscord) -> asyncio.Task:
     )
 
 
-async def first_catch_up(running: RunningBot) -> int | None:
-    """Wait for the catch-up of the bot's first session (it may be done already: then None)."""
+async def first_catch_up(running: RunningBot) -> int:
+    """Wait for the catch-up of the bot's first session (it may be done already); return what it handed on."""
     cog = running.bot.get_cog("CatchUpCog")
     assert cog is not None
-    if cog.completed:  # type: ignore[attr-defined]
-        return None
+    if cog.handed_per_catch_up:  # type: ignore[attr-defined]
+        return cog.handed_per_catch_up[0]  # type: ignore[attr-defined]
     return await running.bot.wait_for("catch_up_done", timeout=10)
 
 
@@ -124,9 +124,10 @@ async def test_after_a_restart_it_catches_up_from_the_last_handled_message(
     first = await start_bot()
     await first_catch_up(first)
     answered = await fake.post_message(world.support_id, world.alice, QUESTION)
+    answer = asyncio.create_task(first.outcome(answered["id"]))  # waiting before the faster silence is decided
     silent = await fake.post_message(world.support_id, world.bob, "can someone explain the weather in Lagos today?")
-    assert (await first.outcome(answered["id"])).action == "answer"
     await first.outcome(silent["id"])
+    assert (await answer).action == "answer"
     await first.bot.close()
     await asyncio.wait_for(first.task, 10)
     first.services.close()
@@ -152,7 +153,7 @@ async def test_the_catch_up_is_bounded_in_age_and_count_and_a_late_reply_says_wh
     fake = world.fake
     # The last message this bot handled was an hour ago (its file survives the restart).
     store = HandledStore(tmp_path / "data" / "catch-up.sqlite3")
-    store.advance(world.support_id, snowflake_at(time.time() - 3600))
+    store.advance({world.support_id: snowflake_at(time.time() - 3600)})
     store.close()
     too_old = fake.post_while_away(world.support_id, world.alice, QUESTION, seconds_ago=20 * 60)
     kept = [fake.post_while_away(world.support_id, world.bob, OTHER, seconds_ago=300 - i) for i in range(3)]

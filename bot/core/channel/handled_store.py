@@ -3,7 +3,7 @@
 It lets a restarted bot (a crash under the supervisor, an upgrade) catch up from where it stopped, and
 no further back: see catch_up.py. Row 0 is the newest message handled anywhere, the starting point
 for a channel or thread the bot has not handled a message in yet (one opened while it was away).
-Writes are one UPSERT in WAL mode (no fsync per write), cheap enough to make on every handled message.
+Writes are one transaction of UPSERTs in WAL mode, made at most every second (catch_up.py).
 """
 
 from __future__ import annotations
@@ -42,13 +42,15 @@ class HandledStore:
         """Every channel's newest handled message (ANYWHERE: the newest of all)."""
         return dict(self._conn.execute("SELECT channel_id, message_id FROM handled"))
 
-    def advance(self, channel_id: int, message_id: int) -> None:
-        """Record message_id as handled in channel_id (and anywhere), keeping the newest of each."""
-        self._conn.executemany(
-            "INSERT INTO handled (channel_id, message_id) VALUES (?, ?) "
-            "ON CONFLICT(channel_id) DO UPDATE SET message_id = max(message_id, excluded.message_id)",
-            ((channel_id, message_id), (ANYWHERE, message_id)),
-        )
+    def advance(self, newest: dict[int, int]) -> None:
+        """Record each channel's newest handled message in one transaction, never moving one back."""
+        with self._conn:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT INTO handled (channel_id, message_id) VALUES (?, ?) "
+                "ON CONFLICT(channel_id) DO UPDATE SET message_id = max(message_id, excluded.message_id)",
+                newest.items(),
+            )
 
     def close(self) -> None:
         self._conn.close()

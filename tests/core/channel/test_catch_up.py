@@ -45,6 +45,30 @@ def test_handled_messages_survive_a_restart(tmp_path: Path) -> None:
     store.close()
 
 
+def test_handled_messages_are_saved_at_most_every_second_and_at_close(tmp_path: Path) -> None:
+    path = tmp_path / "catch-up.sqlite3"
+    now = [0.0]
+    handled = HandledMessages(HandledStore(path), clock=lambda: now[0])
+
+    def on_disk() -> dict[int, int]:
+        store = HandledStore(path)
+        try:
+            return store.load()
+        finally:
+            store.close()
+
+    handled.handled(1, 700)
+    now[0] = 0.5
+    handled.handled(1, 710)
+    assert on_disk() == {}  # within the second: not written yet (a crash now loses these two)
+    now[0] = 1.0
+    handled.handled(2, 720)
+    assert on_disk() == {1: 710, 2: 720, ANYWHERE: 720}  # one transaction for everything unsaved
+    handled.handled(2, 730)
+    handled.close()
+    assert on_disk() == {1: 710, 2: 730, ANYWHERE: 730}
+
+
 def test_a_damaged_file_costs_persistence_not_the_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "catch-up.sqlite3"
     path.write_bytes(b"not a database" * 100)
