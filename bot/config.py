@@ -198,6 +198,17 @@ class DiscordSettings:
     guild_ready_timeout: Seconds = 2.0
 
 
+@dataclass(frozen=True, config=SECTION)
+class CatchUpSettings:
+    """Reading back what was posted while the bot was away (documented in config.yaml)."""
+
+    enabled: Flag = True
+    max_age_minutes: Annotated[float, Strict(), Field(gt=0.0, le=10080.0)] = 15.0
+    max_messages: Annotated[int, Strict(), Field(ge=1, le=100)] = 50  # a channel; Discord serves 100 a call
+    late_note_seconds: Seconds = 120.0
+    path: WrittenPath = Path("data/catch-up.sqlite3")
+
+
 # A missing or empty section is validated as {}, so its default paths resolve like the file's own.
 @dataclass(frozen=True, config=SECTION)
 class Settings:
@@ -208,6 +219,7 @@ class Settings:
     feedback: Annotated[FeedbackSettings, _null_means({})] = Field(default_factory=dict)
     discord: Annotated[DiscordSettings, _null_means({})] = Field(default_factory=dict)
     embedding: Annotated[EmbeddingSettings, _null_means({})] = Field(default_factory=dict)
+    catch_up: Annotated[CatchUpSettings, _null_means({})] = Field(default_factory=dict)
     log_level: LogLevel = "INFO"
 
 

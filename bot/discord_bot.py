@@ -21,6 +21,8 @@ from discord.utils import MISSING
 
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY_URL, DiscordSettings
 from bot.core.errors import BotError
+from bot.discord_login import LOGIN_ANSWER_SECONDS, NoAnswer, NotDiscord, answered_like_discord
+from bot.gateway_events import UnreadableEvents
 from bot.services import Services
 from bot.ui.connects_views import ExplainPrivatelyButton
 from bot.ui.views import FeedbackButton, PickButton
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.errors",  # first: every later command's errors route through it
     "bot.cogs.support",
+    "bot.cogs.catch_up",  # after support: it hands what was missed to the support listener
     "bot.cogs.ask",
     "bot.cogs.faq",
     "bot.cogs.connects",
@@ -168,9 +171,15 @@ class SupportBot(commands.Bot):
     """The Connects support bot: answers in support channels, /ask, /faq and what later cogs add."""
 
     def __init__(
-        self, services: Services, *, extensions: Sequence[str] = EXTENSIONS, pause: Pause | None = None
+        self,
+        services: Services,
+        *,
+        extensions: Sequence[str] = EXTENSIONS,
+        pause: Pause | None = None,
+        login_answer_seconds: float = LOGIN_ANSWER_SECONDS,
     ) -> None:
-        """`pause(seconds)` waits between retries; tests pass one that does not wait on the clock."""
+        """`pause(seconds)` waits between retries; tests pass one that does not wait on the clock.
+        `login_answer_seconds`: how long an endpoint may take to answer the login before it is retried."""
         d = services.settings.discord
         quiet_reconnect_tracebacks()
         # The bot never joins voice: skip discord.py's start-up warnings about missing voice libraries.
@@ -187,11 +196,17 @@ class SupportBot(commands.Bot):
             max_messages=None,
         )
         self.services = services
+        # One event discord.py cannot parse is skipped and logged, not the end of the connection.
+        self.unreadable_events = UnreadableEvents()
+        self.unreadable_events.install(self._connection.parsers)
         self.extension_names = tuple(extensions)
         self._verified = False
         self._pause = pause or self._wait_unless_closed
         self._stop_requested = asyncio.Event()
         self._sync_retry: asyncio.Task[None] | None = None
+        self._sync_refusals: dict[int, str] = {}  # guild id -> the refusal last logged in full
+        self._login_answer_seconds = login_answer_seconds
+        self._login_deadline: asyncio.Timeout | None = None
 
     async def login(self, token: str) -> None:
         """Log in, trying again with growing waits while Discord can't be reached; a refused token is final."""
@@ -199,11 +214,21 @@ class SupportBot(commands.Bot):
         point_at_endpoints(settings)
         for attempt, delay in enumerate(backoff_delays(CONNECT_FIRST_DELAY, CONNECT_MAX_DELAY), start=1):
             try:
-                await super().login(token)
+                async with answered_like_discord(self._login_answer_seconds) as self._login_deadline:
+                    await super().login(token)
                 return
             except discord.LoginFailure:
                 raise TokenRejected() from None
-            except UNREACHABLE as exc:
+            except NotDiscord as exc:
+                log.warning(
+                    "%s did not answer like Discord's API (%s): check discord.api_base, or a captive portal or "
+                    "proxy in the way; retrying in %.0f s (attempt %d)",
+                    discord.http.Route.BASE,
+                    exc,
+                    delay,
+                    attempt,
+                )
+            except (*UNREACHABLE, NoAnswer) as exc:
                 log.warning(
                     "cannot reach Discord at %s (%s); retrying in %.0f s (attempt %d)",
                     discord.http.Route.BASE,
@@ -239,6 +264,8 @@ class SupportBot(commands.Bot):
             raise MessageContentIntentDisabled() from None
 
     async def setup_hook(self) -> None:
+        if self._login_deadline is not None:
+            self._login_deadline.reschedule(None)  # the endpoint answered the login like Discord
         for name in self.extension_names:
             await self.load_extension(name)
         # Persistent buttons: they carry their data in custom_id and keep working after a restart.
@@ -266,16 +293,28 @@ class SupportBot(commands.Bot):
         except discord.HTTPException as exc:
             if exc.status >= 500:
                 log.warning("cannot sync slash commands to server %s now (%s)", guild_id, one_line(exc))
-            elif first:  # the first refusal says how to fix it, later ones that it still stands
-                log.error("%s", sync_refusal_help(guild_id, exc))
             else:
-                log.warning("slash commands for server %s still refused: %s", guild_id, one_line(exc, with_type=False))
+                self._log_sync_refusal(guild_id, exc, first=first)
             return False
         except UNREACHABLE as exc:
             log.warning("cannot sync slash commands to server %s now (%s)", guild_id, one_line(exc))
             return False
         log.info("synced %d app commands to guild %s", len(synced), guild_id)
         return True
+
+    def _log_sync_refusal(self, guild_id: int, error: discord.HTTPException, *, first: bool) -> None:
+        """The first refusal says what and how to fix it, in full (Discord lists every refused field: it can
+        run to thousands of characters); a retry refused the same way says so briefly, a new refusal in full."""
+        refusal = one_line(error, with_type=False)
+        if first:
+            log.error("%s", sync_refusal_help(guild_id, error))
+        elif self._sync_refusals.get(guild_id) == refusal:
+            log.warning(
+                "slash commands for server %s still refused (HTTP %d, as logged before)", guild_id, error.status
+            )
+        else:
+            log.warning("slash commands for server %s still refused, now: %s", guild_id, refusal)
+        self._sync_refusals[guild_id] = refusal
 
     async def _retry_sync(self, guild_ids: list[int]) -> None:
         pending = list(guild_ids)

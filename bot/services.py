@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.core.channel.catch_up import HandledMessages
 from bot.core.channel.cooldowns import Clock
 from bot.core.channel.desk import SupportDesk
 from bot.core.channel.feedback import FeedbackStore
@@ -43,6 +44,8 @@ class Services:
     ledger_worker: LedgerWorker | None = None
     # What is switched off and why (a damaged or read-only database): posted once to the log channel.
     notices: list[str] = field(default_factory=list)
+    # Support messages taken on (claimed once) and the newest handled per channel, for catching up.
+    handled: HandledMessages | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -95,6 +98,8 @@ def build_services(
         notices=notices,
     )
     services.on_close(feedback.close)
+    services.handled = HandledMessages.open(settings.catch_up.path)
+    services.on_close(services.handled.close)
     # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).
     worker = open_ledger_worker(settings.ledger.path)
     services.ledger_worker = worker

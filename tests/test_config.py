@@ -192,7 +192,7 @@ def test_a_mapping_is_validated_like_a_file(tmp_path):
     source = tmp_path / "made-up.yaml"
     with pytest.raises(ConfigError) as info:
         settings_from_mapping({"ledgr": {}}, base=tmp_path, source=source)
-    assert str(info.value).startswith(f"config: {source}: ledgr: unknown key (expected one of discord, ")
+    assert str(info.value).startswith(f"config: {source}: ledgr: unknown key (expected one of catch_up, discord, ")
 
 
 def test_sections_are_frozen_and_a_replaced_value_is_validated_too():

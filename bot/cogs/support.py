@@ -89,6 +89,13 @@ class SupportCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        await self.handle(message)
+
+    async def handle(self, message: discord.Message, *, late: str | None = None) -> None:
+        """Decide and post the reply to one message, once: live, or read back by a catch-up (`late`: a note
+        saying why the reply comes late, or None). A message already taken on is left alone."""
+        if not self._take_on(message):
+            return
         assert self.bot.user is not None
         facts = message_facts(message)
         plan = await self.desk.plan(facts, bot_user_id=self.bot.user.id, opener=lambda: self._thread_opener(message))
@@ -96,7 +103,7 @@ class SupportCog(commands.Cog):
             self._done(SupportOutcome(message.id, plan.reply.value, plan.reason, plan.entry_id))
             return
         try:
-            sent = await self._render(message, plan)
+            sent = await self._render(message, plan, late)
         except SEND_FAILURES as exc:
             self.desk.settle(facts, plan, None)
             self._done(self._refused(message, exc))
@@ -105,8 +112,8 @@ class SupportCog(commands.Cog):
         log.debug("message %s: %s (%s)", message.id, plan.reply.value, plan.reason)
         self._done(SupportOutcome(message.id, plan.reply.value, plan.reason, plan.entry_id, sent.id))
 
-    async def _render(self, message: discord.Message, plan: ReplyPlan) -> discord.Message:
-        """Post the planned reply under the member's message."""
+    async def _render(self, message: discord.Message, plan: ReplyPlan, late: str | None = None) -> discord.Message:
+        """Post the planned reply under the member's message (after `late`, when it comes late)."""
         kb = self.services.engine.kb
         mention = self.mention_asker
         if plan.reply is Reply.ANSWER:
@@ -114,12 +121,13 @@ class SupportCog(commands.Cog):
             entry = kb.entry(plan.entry_id)
             also = [kb.entries[other] for other in plan.decision.see_also if other in kb.entries and other != entry.id]
             return await message.reply(
-                embed=answer_embed(entry, also), view=feedback_view(entry.id), mention_author=mention
+                late, embed=answer_embed(entry, also), view=feedback_view(entry.id), mention_author=mention
             )
         if plan.reply is Reply.SUGGEST:
             assert plan.decision is not None
             candidates = plan.decision.candidates
             return await message.reply(
+                late,
                 embed=suggestion_embed(candidates[:3], kb),
                 view=suggestion_view(message.author.id, candidates, kb),
                 mention_author=mention,
@@ -130,9 +138,10 @@ class SupportCog(commands.Cog):
             assert charge is not None
             view = explain_privately_view(message.author.id, charge.kind, charge.ref)
             text = explain_privately_text(charge.kind, charge.ref)
-            return await message.reply(text, view=view, mention_author=mention)
+            return await message.reply(_after(late, text), view=view, mention_author=mention)
         assert plan.reply is Reply.POINT_TO_EARLIER
-        return await message.reply(earlier_answer_text(plan.earlier_jump_url or ""), mention_author=mention)
+        earlier = earlier_answer_text(plan.earlier_jump_url or "")
+        return await message.reply(_after(late, earlier), mention_author=mention)
 
     def _refused(self, message: discord.Message, error: BaseException) -> SupportOutcome:
         """Log a reply that was not posted, once, and say so in the outcome."""
@@ -198,9 +207,22 @@ class SupportCog(commands.Cog):
             except discord.HTTPException:
                 continue  # deleted, or not there: fall back to the thread's name
         return None
+    def _take_on(self, message: discord.Message) -> bool:
+        """Claim a message (False: the listener or a catch-up already has it) and record it as handled."""
+        handled = self.services.handled
+        if handled is None:
+            return True
+        if not handled.claim(message.id):
+            return False
+        handled.handled(message.channel.id, message.id)
+        return True
 
     def _done(self, outcome: SupportOutcome) -> None:
         self.bot.dispatch("support_outcome", outcome)
+
+
+def _after(late: str | None, text: str) -> str:
+    return text if late is None else f"{late}\n{text}"
 
 
 async def setup(bot: SupportBot) -> None:

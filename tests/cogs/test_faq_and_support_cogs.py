@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from unittest.mock import AsyncMock, MagicMock
 
 import discord
@@ -38,9 +39,12 @@ async def test_faq_show_sends_the_entry(bot) -> None:
     assert [item.custom_id for item in kwargs["view"].children] == ["fb:helpful:taxes-vat", "fb:unhelpful:taxes-vat"]
 
 
+MESSAGE_IDS = itertools.count(42)
+
+
 def make_message(*, channel: MagicMock, author_bot: bool = False, content: str = "how do I buy connects?") -> MagicMock:
     message = MagicMock(spec=discord.Message)
-    message.id = 42
+    message.id = next(MESSAGE_IDS)  # Discord never reuses an id, and the listener takes each one on once
     message.author = MagicMock(spec=discord.Member, id=5, bot=author_bot)
     message.channel = channel
     message.guild = MagicMock(spec=discord.Guild)

@@ -110,7 +110,9 @@ async def world() -> AsyncIterator[World]:
     await fake.stop()
 
 
-def write_config(world: World, tmp_path: Path, **discord_overrides: Any) -> Path:
+def write_config(
+    world: World, tmp_path: Path, *, catch_up: dict[str, Any] | None = None, **discord_overrides: Any
+) -> Path:
     """Write a config for the fake (tmp knowledge copy, tmp databases); return its path."""
     knowledge = tmp_path / "knowledge"
     if not knowledge.exists():
@@ -132,6 +134,7 @@ def write_config(world: World, tmp_path: Path, **discord_overrides: Any) -> Path
         "feedback": {"path": "data/feedback.sqlite3"},
         "embedding": {"cache_path": str(EMBEDDING_CACHE)},
         "discord": discord_section,
+        "catch_up": catch_up or {},
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -189,16 +192,25 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
     saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
 
     async def start(
-        *, wait_ready: bool = True, meaning: bool = True, pause: Pauses | None = None, **discord_overrides: Any
+        *,
+        wait_ready: bool = True,
+        meaning: bool = True,
+        pause: Pauses | None = None,
+        catch_up: dict[str, Any] | None = None,
+        login_answer_seconds: float | None = None,
+        **discord_overrides: Any,
     ) -> RunningBot:
-        config = write_config(world, tmp_path, **discord_overrides)
+        config = write_config(world, tmp_path, catch_up=catch_up, **discord_overrides)
         if not meaning:  # the lexical matcher alone, as when the model files are missing
             raw = yaml.safe_load(config.read_text(encoding="utf-8"))
             raw["embedding"]["enabled"] = False
             config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         settings = load_settings(config)
         services = build_services(settings)
-        bot = SupportBot(services) if pause is None else SupportBot(services, pause=pause)
+        options: dict[str, Any] = {"pause": pause} if pause is not None else {}
+        if login_answer_seconds is not None:
+            options["login_answer_seconds"] = login_answer_seconds
+        bot = SupportBot(services, **options)
         task = asyncio.create_task(bot.start("fake-token-for-tests"))
         handle = RunningBot(bot, services, task)
         running.append(handle)

@@ -26,6 +26,7 @@ from tests.e2e import payloads as P
 from tests.e2e.fake_events import EventsMixin, FakeUpload
 from tests.e2e.fake_faults import Fault, FaultsMixin
 from tests.e2e.fake_gateway import GatewayMixin
+from tests.e2e.fake_outage import OutageMixin
 from tests.e2e.fake_routes import route
 
 __all__ = ["FakeDiscord", "FakeInteraction", "FakeUpload", "RecordedRequest", "UploadedFile"]
@@ -82,13 +83,14 @@ class FakeInteraction:
         return self.callback.json.get("data") or {}
 
 
-class FakeDiscord(EventsMixin, FaultsMixin, GatewayMixin):
+class FakeDiscord(EventsMixin, FaultsMixin, GatewayMixin, OutageMixin):
     """The fake server. Build the world, `await start()`, point the bot at `api_base`/`gateway_url`."""
 
     def __init__(self, *, refuse_privileged_intents: bool = False, heartbeat_interval_ms: int = 41250) -> None:
         self.init_gateway(
             refuse_privileged_intents=refuse_privileged_intents, heartbeat_interval_ms=heartbeat_interval_ms
         )
+        self.init_outage()
         self.application_id = P.snowflake()
         self.bot_user = P.user(P.snowflake(), "ConnectsBot", bot=True)
         self.bot_user_id = int(self.bot_user["id"])
@@ -201,6 +203,7 @@ class FakeDiscord(EventsMixin, FaultsMixin, GatewayMixin):
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self.gateway_open.set()  # let a held connection end
         if self._ws is not None and not self._ws.closed:
             await self._ws.close()
         if self._runner is not None:

@@ -48,6 +48,7 @@ class GatewayMixin:
     async def _gateway(self: FakeDiscord, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
+        await self.gateway_open.wait()  # held during an outage (fake_outage.py)
         await ws.send_str(json.dumps({"op": OP_HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}))
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -90,6 +91,8 @@ class GatewayMixin:
     async def _resume(self: FakeDiscord, ws: web.WebSocketResponse, request: web.Request, data: dict[str, Any]) -> None:
         """Replay what the bot missed since the sequence it names, then RESUMED (or 4009: start over)."""
         self.resumes.append(data)
+        if await self.refuse_resume(ws):
+            return
         if not self._resumable or data.get("session_id") != P.SESSION_ID:
             await ws.close(code=4009, message=b"Session timed out.")
             return
@@ -104,6 +107,8 @@ class GatewayMixin:
     async def dispatch(self: FakeDiscord, event: str, data: dict[str, Any]) -> float:
         """Send one gateway event (kept for replay while a dropped session may resume); return
         time.perf_counter() just after it left the fake."""
+        if self.in_outage:  # a session Discord will not resume gets nothing, now or later
+            return time.perf_counter()
         if not self._resumable and (self._ws is None or self._ws.closed):
             raise ConnectionError("the bot is not connected to the fake gateway")
         async with self._ws_lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from tests.e2e.conftest import REPO, RunningBot, StartBot, World, write_config
 
 GUILDS, GUILD_MESSAGES, MEMBERS, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 1, 1 << 15
 SECRET = "fake-token.SECRET-VALUE-0123456789"
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 ")
 
 
 async def test_identify_asks_for_exactly_the_intents_needed(world: World, running: RunningBot) -> None:
@@ -117,16 +119,24 @@ async def test_cli_run_with_discord_unreachable_says_so_in_one_line_and_stops_on
 ) -> None:
     config = write_config(world, tmp_path)
     await world.fake.stop()  # nothing listens at the configured address
+    text = await run_until_retry_then_stop(config, "reach Discord")
+    assert text.count("reach Discord") == 1 and "retrying in 1 s" in text
+
+
+async def run_until_retry_then_stop(config: Path, line: str, *, timeout: float = 30) -> str:
+    """Run `python -m bot run` until stderr shows `line`, stop it with SIGTERM while it waits to try again,
+    check it stopped cleanly with no traceback or token, and return what it wrote to stderr."""
     proc = await run_cli(config, SECRET)
     try:
-        first = await asyncio.wait_for(read_until(proc.stderr, "reach Discord"), 30)
+        first = await asyncio.wait_for(read_until(proc.stderr, line), timeout)
     finally:
-        proc.send_signal(signal.SIGTERM)  # while it waits to try again
+        proc.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(proc.communicate(), 30)
     text = "".join(first) + err.decode()
     assert proc.returncode == 0, text
-    assert text.count("reach Discord") == 1 and "retrying in 1 s" in text
     assert "Traceback" not in text and SECRET not in text + out.decode()
+    assert all(ISO_TIME.match(line) for line in text.splitlines()), text  # the time on every line of the log
+    return text
 
 
 async def test_cli_run_reports_the_intent_switch_in_one_line(world: World, tmp_path: Path) -> None:
