@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.core.channel.cooldowns import Clock
 from bot.core.channel.desk import SupportDesk
 from bot.core.channel.feedback import FeedbackStore
+from bot.core.insights.decision_log import DecisionLog
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.knowledge.watch import KnowledgeWatcher
 from bot.core.ledger import open_ledger_worker
@@ -40,6 +41,7 @@ class Services:
     ledger: AsyncLedgerService | None = None  # the Connects ledger: access-checked, logged reads
     # The ledger's own thread and source: opened and closed here; cogs go through `ledger` only.
     ledger_worker: LedgerWorker | None = None
+    decisions: DecisionLog | None = None  # the decision log (bot.core.insights): /faq insights, the weekly digest
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -62,7 +64,10 @@ def build_services(
     """Open what the bot needs: the answer engine (unless given), feedback, cooldowns, knowledge, the ledger."""
     engine = engine if engine is not None else AnswerEngine.from_settings(settings)
     feedback = FeedbackStore(settings.feedback.path)
-    desk = SupportDesk.from_settings(settings, engine, explains_charges=True, feedback=feedback, clock=clock)
+    decisions = DecisionLog(settings.insights.path)
+    desk = SupportDesk.from_settings(
+        settings, engine, explains_charges=True, feedback=feedback, clock=clock, decisions=decisions
+    )
     knowledge = KnowledgeStore.from_settings(settings, engine=engine, kb=engine.kb)
     interval = settings.knowledge.watch_interval_seconds
     watcher = KnowledgeWatcher(knowledge, interval) if interval > 0 else None
@@ -74,8 +79,10 @@ def build_services(
         clock=clock,
         knowledge=knowledge,
         knowledge_watcher=watcher,
+        decisions=decisions,
     )
     services.on_close(feedback.close)
+    services.on_close(decisions.close)
     # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).
     worker = open_ledger_worker(settings.ledger.path)
     services.ledger_worker = worker
