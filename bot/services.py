@@ -17,6 +17,7 @@ from bot.core.channel.cooldowns import Clock
 from bot.core.channel.desk import SupportDesk
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.insights.decision_log import DecisionLog
+from bot.core.insights.digest import SystemClock, WallClock
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.knowledge.watch import KnowledgeWatcher
 from bot.core.ledger import open_ledger_worker
@@ -42,6 +43,7 @@ class Services:
     # The ledger's own thread and source: opened and closed here; cogs go through `ledger` only.
     ledger_worker: LedgerWorker | None = None
     decisions: DecisionLog | None = None  # the decision log (bot.core.insights): /faq insights, the weekly digest
+    wall_clock: WallClock = field(default_factory=SystemClock)  # the digest's and the purge's time (tests inject one)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:

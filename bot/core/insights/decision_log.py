@@ -321,19 +321,3 @@ class DecisionLog:
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
-
-    def forget_replies(self, reply_message_ids: list[int], *, before_day: int | None = None) -> int:
-        """Clear the reply links of these replies (a member forgotten), or of every row before a day."""
-        with self._lock:
-            if before_day is not None:
-                cursor = self._conn.execute(
-                    "UPDATE decisions SET reply_message_id = NULL WHERE day < ? AND reply_message_id IS NOT NULL",
-                    (before_day,),
-                )
-                return cursor.rowcount
-            cleared = 0
-            for reply_id in reply_message_ids:
-                cleared += self._conn.execute(
-                    "UPDATE decisions SET reply_message_id = NULL WHERE reply_message_id = ?", (reply_id,)
-                ).rowcount
-            return cleared
