@@ -61,12 +61,17 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, engine: AnswerEngine | None = None, clock: Clock = time.monotonic
+    settings: Settings,
+    *,
+    engine: AnswerEngine | None = None,
+    clock: Clock = time.monotonic,
+    wall_clock: WallClock | None = None,
 ) -> Services:
     """Open what the bot needs: the answer engine (unless given), feedback, cooldowns, knowledge, the ledger."""
     engine = engine if engine is not None else AnswerEngine.from_settings(settings)
     feedback = FeedbackStore(settings.feedback.path)
-    decisions = DecisionLog(settings.insights.path)
+    wall_clock = wall_clock if wall_clock is not None else SystemClock()
+    decisions = DecisionLog(settings.insights.path, now=wall_clock.now)
     desk = SupportDesk.from_settings(
         settings, engine, explains_charges=True, feedback=feedback, clock=clock, decisions=decisions
     )
@@ -82,6 +87,7 @@ def build_services(
         knowledge=knowledge,
         knowledge_watcher=watcher,
         decisions=decisions,
+        wall_clock=wall_clock,
     )
     services.on_close(feedback.close)
     services.on_close(decisions.close)

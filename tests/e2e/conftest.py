@@ -1,7 +1,7 @@
 """End-to-end fixtures: a fake Discord on 127.0.0.1 and the real SupportBot connected to it.
 
 `world` is the fake server with one guild (support channel, a thread in it, a support forum with a
-post, an off-topic channel, a moderator role, members). `start_bot(**discord_overrides)` writes a tmp
+post, an off-topic channel, a moderator role, members). `start_bot(**discord_overrides)` (and `wall_clock=`, the digest's clock) writes a tmp
 config (tmp copy of knowledge/, tmp feedback database), starts SupportBot in-process against the fake
 and waits until it is ready; it is closed after the test. Any ERROR log record (a failing command,
 view, listener or background write) fails the test, unless the test takes it with `bot_errors.take()`.
@@ -189,7 +189,12 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
     saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
 
     async def start(
-        *, wait_ready: bool = True, meaning: bool = True, pause: Pauses | None = None, **discord_overrides: Any
+        *,
+        wait_ready: bool = True,
+        meaning: bool = True,
+        pause: Pauses | None = None,
+        wall_clock: Any = None,
+        **discord_overrides: Any,
     ) -> RunningBot:
         config = write_config(world, tmp_path, **discord_overrides)
         if not meaning:  # the lexical matcher alone, as when the model files are missing
@@ -197,7 +202,7 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
             raw["embedding"]["enabled"] = False
             config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         settings = load_settings(config)
-        services = build_services(settings)
+        services = build_services(settings, wall_clock=wall_clock)
         bot = SupportBot(services) if pause is None else SupportBot(services, pause=pause)
         task = asyncio.create_task(bot.start("fake-token-for-tests"))
         handle = RunningBot(bot, services, task)
