@@ -1,7 +1,7 @@
 """End-to-end fixtures: a fake Discord on 127.0.0.1 and the real SupportBot connected to it.
 
 `world` is the fake server with one guild (support channel, a thread in it, a support forum with a
-post, an off-topic channel, a moderator role, members). `start_bot(**discord_overrides)` (and `wall_clock=`, the digest's clock) writes a tmp
+post, an off-topic channel, a moderator role, members). `start_bot(**discord_overrides)` writes a tmp
 config (tmp copy of knowledge/, tmp feedback database), starts SupportBot in-process against the fake
 and waits until it is ready; it is closed after the test. Any ERROR log record (a failing command,
 view, listener or background write) fails the test, unless the test takes it with `bot_errors.take()`.
