@@ -8,7 +8,10 @@ found through the bot's own reply id (`reply_message_id`, cleared once the votes
 bot.core.insights.retention). Chatter settled before the model is only counted, per day and channel.
 
 Writes cost the event loop one list append: rows queued in one loop iteration are written by the log's
-own thread in one transaction (a busy channel is one commit per burst, not one per message).
+own thread in one transaction (a busy channel is one commit per burst, not one per message). The same
+transaction keeps the counts reports read: `daily` (decisions per day, decision, outcome, picked) and
+`entry_daily` (each entry's uses per day); a pick or a vote moves a decision between them. A log of a
+million decisions answers in milliseconds, and these are the aggregates that stay whatever is purged.
 """
 
 from __future__ import annotations
@@ -62,9 +65,26 @@ CREATE TABLE decisions (
     helpful INTEGER NOT NULL DEFAULT 0,
     not_helpful INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX decisions_period ON decisions(day, decision, outcome, entry_id, picked_entry, helpful, not_helpful);
+CREATE INDEX decisions_day ON decisions(day);
 CREATE INDEX decisions_reply ON decisions(reply_message_id) WHERE reply_message_id IS NOT NULL;
-CREATE INDEX decisions_entry_used ON decisions(entry_id, at) WHERE outcome = 'posted';
+CREATE TABLE daily (                     -- the same decisions counted per day: what every report reads
+    day INTEGER NOT NULL,
+    decision TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    picked INTEGER NOT NULL,             -- 1: a suggestion the asker picked
+    count INTEGER NOT NULL,
+    helpful INTEGER NOT NULL,
+    not_helpful INTEGER NOT NULL,
+    PRIMARY KEY (day, decision, outcome, picked)
+) WITHOUT ROWID;
+CREATE TABLE entry_daily (               -- uses of each entry per day (see used_entry), with their votes
+    day INTEGER NOT NULL,
+    entry_id TEXT NOT NULL,
+    uses INTEGER NOT NULL,
+    helpful INTEGER NOT NULL,
+    not_helpful INTEGER NOT NULL,
+    PRIMARY KEY (day, entry_id)
+) WITHOUT ROWID;
 CREATE TABLE chatter (
     day INTEGER NOT NULL,
     channel_id INTEGER NOT NULL,
@@ -111,6 +131,15 @@ class EntryRow:
     uses: int
     helpful: int
     not_helpful: int
+
+
+def used_entry(decision: str, outcome: str, entry_id: str | None, picked: str | None) -> str | None:
+    """The entry a decision used: an answer or a pointer posted, or the suggestion the asker picked."""
+    if outcome != "posted":
+        return None
+    if picked:
+        return picked
+    return entry_id if decision in ("answer", "earlier") else None
 
 
 def day_of(at: float) -> int:
@@ -209,6 +238,8 @@ class DecisionLog:
 
     def _write(self, batch: list[tuple[str, tuple[Any, ...]]], chatter: Counter[tuple[int, int]]) -> None:
         rows = [args for kind, args in batch if kind == "note"]
+        kinds = Counter((r[1], r[4], r[8], 0) for r in rows)
+        uses = Counter((r[1], used) for r in rows if (used := used_entry(r[4], r[8], r[5], None)))
         try:
             with self._lock:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -218,6 +249,8 @@ class DecisionLog:
                         " outcome, reply_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         rows,
                     )
+                    self._count([(*key, n, 0, 0) for key, n in kinds.items()])
+                    self._count_uses([(*key, n, 0, 0) for key, n in uses.items()])
                     self._conn.executemany(
                         "INSERT INTO chatter (day, channel_id, count) VALUES (?, ?, ?)"
                         " ON CONFLICT (day, channel_id) DO UPDATE SET count = count + excluded.count",
@@ -225,7 +258,7 @@ class DecisionLog:
                     )
                     for kind, args in batch:
                         if kind == "pick":
-                            self._conn.execute("UPDATE decisions SET picked_entry = ? WHERE reply_message_id = ?", args)
+                            self._pick(*args)
                         elif kind == "vote":
                             self._vote(*args)
                     self._conn.execute("COMMIT")
@@ -235,11 +268,57 @@ class DecisionLog:
         except Exception:
             log.exception("decision log write failed (%d record(s) lost)", len(batch))
 
+    def _count(self, changes: list[tuple[Any, ...]]) -> None:
+        """Add (day, decision, outcome, picked, count, helpful, not_helpful) to the daily counts."""
+        self._conn.executemany(
+            "INSERT INTO daily (day, decision, outcome, picked, count, helpful, not_helpful)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET count = count + excluded.count, helpful = helpful + excluded.helpful,"
+            " not_helpful = not_helpful + excluded.not_helpful",
+            changes,
+        )
+
+    def _count_uses(self, changes: list[tuple[Any, ...]]) -> None:
+        """Add (day, entry, uses, helpful, not_helpful) to the entries' daily uses."""
+        self._conn.executemany(
+            "INSERT INTO entry_daily (day, entry_id, uses, helpful, not_helpful) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET uses = uses + excluded.uses, helpful = helpful + excluded.helpful,"
+            " not_helpful = not_helpful + excluded.not_helpful",
+            changes,
+        )
+
+    def _replied(self, reply_message_id: int) -> list[tuple[Any, ...]]:
+        return self._conn.execute(
+            "SELECT id, day, decision, outcome, entry_id, picked_entry, helpful, not_helpful FROM decisions"
+            " WHERE reply_message_id = ?",
+            (reply_message_id,),
+        ).fetchall()
+
+    def _pick(self, entry_id: str, reply_message_id: int) -> None:
+        for rowid, day, decision, outcome, entry, picked, up, down in self._replied(reply_message_id):
+            if picked == entry_id:
+                continue
+            self._conn.execute("UPDATE decisions SET picked_entry = ? WHERE id = ?", (entry_id, rowid))
+            self._count([(day, decision, outcome, int(bool(picked)), -1, -up, -down)])
+            self._count([(day, decision, outcome, 1, 1, up, down)])
+            before, after = used_entry(decision, outcome, entry, picked), used_entry(decision, outcome, entry, entry_id)
+            self._count_uses([(day, e, sign, sign * up, sign * down) for e, sign in ((before, -1), (after, 1)) if e])
+
     def _vote(self, reply_message_id: int, helpful: bool, changed: bool) -> None:
-        up, down = ("helpful", "not_helpful") if helpful else ("not_helpful", "helpful")
-        undo = f", {down} = max(0, {down} - 1)" if changed else ""
-        sql = f"UPDATE decisions SET {up} = {up} + 1{undo} WHERE reply_message_id = ?"
-        self._conn.execute(sql, (reply_message_id,))
+        for rowid, day, decision, outcome, entry, picked, was_up, was_down in self._replied(reply_message_id):
+            # A changed vote takes the member's earlier one (the other way) back, if this log counted it.
+            if helpful:
+                up, down = 1, -1 if changed and was_down else 0
+            else:
+                up, down = -1 if changed and was_up else 0, 1
+            self._conn.execute(
+                "UPDATE decisions SET helpful = helpful + ?, not_helpful = not_helpful + ? WHERE id = ?",
+                (up, down, rowid),
+            )
+            self._count([(day, decision, outcome, int(bool(picked)), 0, up, down)])
+            used = used_entry(decision, outcome, entry, picked)
+            if used:
+                self._count_uses([(day, used, 0, up, down)])
 
     # --- the async bridge and shutdown --------------------------------------------------------------
 
@@ -269,8 +348,8 @@ class DecisionLog:
         """Decisions per day, decision, outcome and picked, first_day..last_day inclusive."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT day, decision, outcome, picked_entry IS NOT NULL, COUNT(*), SUM(helpful), SUM(not_helpful)"
-                " FROM decisions WHERE day BETWEEN ? AND ? GROUP BY 1, 2, 3, 4",
+                "SELECT day, decision, outcome, picked, count, helpful, not_helpful FROM daily"
+                " WHERE day BETWEEN ? AND ? AND (count != 0 OR helpful != 0 OR not_helpful != 0)",
                 (first_day, last_day),
             ).fetchall()
         return [DayRow(d, k, o, bool(p), n, h, u) for d, k, o, p, n, h, u in rows]
@@ -287,28 +366,17 @@ class DecisionLog:
         """Per entry: answers and pointers posted plus suggestions picked, with their votes."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT COALESCE(picked_entry, entry_id), COUNT(*), SUM(helpful), SUM(not_helpful) FROM decisions"
-                " WHERE day BETWEEN ? AND ? AND outcome = 'posted'"
-                " AND (decision IN ('answer', 'earlier') OR picked_entry IS NOT NULL)"
-                " GROUP BY 1",
+                "SELECT entry_id, SUM(uses), SUM(helpful), SUM(not_helpful) FROM entry_daily"
+                " WHERE day BETWEEN ? AND ? GROUP BY entry_id",
                 (first_day, last_day),
             ).fetchall()
-        return [EntryRow(e, n, h, u) for e, n, h, u in rows if e is not None]
+        return [EntryRow(e, n, h, u) for e, n, h, u in rows if n or h or u]
 
     def last_used(self) -> dict[str, int]:
-        """The last time (unix seconds) each entry was posted as an answer, over the whole log."""
+        """The last day (UTC day number) each entry was used, over the whole log."""
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT entry_id, MAX(at) FROM decisions WHERE outcome = 'posted' AND entry_id IS NOT NULL"
-                " GROUP BY entry_id"
-            ).fetchall()
-            picked = self._conn.execute(
-                "SELECT picked_entry, MAX(at) FROM decisions WHERE picked_entry IS NOT NULL GROUP BY picked_entry"
-            ).fetchall()
-        last: dict[str, int] = dict(rows)
-        for entry_id, at in picked:
-            last[entry_id] = max(at, last.get(entry_id, 0))
-        return last
+            rows = self._conn.execute("SELECT entry_id, MAX(day) FROM entry_daily WHERE uses > 0 GROUP BY 1")
+            return dict(rows.fetchall())
 
     def meta(self, key: str) -> str | None:
         with self._lock:

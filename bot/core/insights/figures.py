@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.insights.decision_log import DAY_SECONDS, KINDS, DecisionLog, day_of
+from bot.core.insights.decision_log import KINDS, DecisionLog, day_of
 from bot.core.knowledge.model import KnowledgeBase
 
 EPOCH = dt.date(1970, 1, 1)
@@ -228,7 +228,7 @@ def build_insights(
     for entry_id in sorted(set(kb.entries) | set(used)):
         entry = kb.entries.get(entry_id)
         row = used.get(entry_id)
-        at = last_used.get(entry_id)
+        used_day = last_used.get(entry_id)
         reviewed = entry.reviewed if entry is not None else None
         entries.append(
             EntryFigures(
@@ -238,7 +238,7 @@ def build_insights(
                 helpful=row.helpful if row else 0,
                 not_helpful=row.not_helpful if row else 0,
                 reviewed=reviewed,
-                last_used=date_of(at // DAY_SECONDS) if at is not None else None,
+                last_used=date_of(used_day) if used_day is not None else None,
                 stale=reviewed is not None and (today - reviewed).days > stale_after_days,
                 removed=entry is None,
             )
