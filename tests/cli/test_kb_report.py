@@ -79,7 +79,7 @@ def config(tmp_path: Path) -> Path:
         ("answer", "expiry-rollover", "posted"),
         ("answer", "taxes-vat", "posted"),
         ("answer", "taxes-vat", "refused"),
-        ("suggest", "boost-basics", "posted"),
+        ("suggest", "boosted-proposals", "posted"),
         ("silent", None, "none"),
         ("earlier", "taxes-vat", "posted"),
         ("rate_limited", "taxes-vat", "none"),

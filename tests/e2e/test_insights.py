@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import struct
 import time
 
 from bot.core.insights.digest import next_slot
+from tests.cli.test_kb_forget import stored_bytes
+from tests.cli.test_kb_versions import bot
 from tests.e2e.conftest import RunningBot, StartBot, World, find_text
 from tests.e2e.payloads import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, EPHEMERAL
 
@@ -132,3 +135,26 @@ async def test_the_weekly_digest_posts_to_the_log_channel_when_its_time_comes(
     clock.move_to(monday_nine + 3600)  # an hour later: no second digest for the same week
     await running.services.decisions.submit(lambda: None)
     assert len(fake.find_requests("POST", rf"/channels/{log_channel}/messages")) == 1
+
+
+async def test_forget_member_removes_a_members_words_from_the_running_bots_files(
+    world: World, running: RunningBot, tmp_path
+) -> None:
+    await scripted_session(world, running)
+    secret = "is there a connects quokka-lottery for zanzibar members?"
+    assert (await ask(world, running, world.alice, secret)).action == "silent"  # queued for the moderators
+    await running.services.feedback.submit(lambda: None)
+    await running.services.decisions.submit(lambda: None)
+    data = tmp_path / "data"
+    needles = (secret.encode(), struct.pack(">q", world.alice), f"discord:{world.alice}".encode())
+    assert all(n in stored_bytes(data) for n in needles[:2])
+    forgotten = await asyncio.to_thread(
+        bot, "kb", "forget-member", str(world.alice), "--config", str(tmp_path / "config.yaml")
+    )
+    assert forgotten.returncode == 0, forgotten.stderr
+    after = stored_bytes(data)
+    assert [n for n in needles if n in after] == []
+    assert struct.pack(">q", world.bob) in after  # the others are still there
+    # The bot keeps running on the same files: the next question is answered and recorded.
+    entry = running.services.engine.kb.entry("boosted-proposals")
+    assert (await ask(world, running, world.carol, entry.question)).action == "answer"

@@ -93,7 +93,7 @@ async def test_a_picked_suggestion_counts_as_answered(engine: AnswerEngine, tmp_
     first, last = period(30, NOW)
     for reply_id, decision, outcome in ((1, "suggest", "posted"), (2, "suggest", "posted"), (3, "answer", "posted")):
         log.note(Noted(NOW, SUPPORT, "channel", decision, "proposal-cost", 0.5, False, outcome, reply_id))
-    log.note_pick(1, "boost-proposal" if "boost-proposal" in kb.entries else sorted(kb.entries)[0])
+    log.note_pick(1, "boosted-proposals")
     log.note_vote(3, True, changed=False)
     log.flush()
     insights = build_insights(log, kb, first_day=first, last_day=last, stale_after_days=180)
