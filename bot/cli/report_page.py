@@ -74,14 +74,15 @@ def _entries_table(insights: Insights) -> str:
         f"<td>{e.reviewed or '–'}</td><td>{e.last_used or 'never'}</td></tr>"
         for e in sorted(insights.entries, key=lambda e: (-e.uses, e.entry_id))
     )
-    head = "<tr><th>entry</th><th>uses</th><th>👍</th><th>👎</th><th>last reviewed</th><th>last used</th></tr>"
+    columns = ("entry", "uses", "helpful", "not helpful", "last reviewed", "last used")
+    head = "<tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
     return f"<table>{head}{rows}</table>"
 
 
 def _days_table(insights: Insights) -> str:
     kinds = list(LABELS)
     head = "<tr><th>day</th><th>questions</th>" + "".join(f"<th>{escape(LABELS[k])}</th>" for k in kinds)
-    head += "<th>answer rate</th><th>👍</th><th>👎</th><th>chatter</th></tr>"
+    head += "<th>answer rate</th><th>helpful</th><th>not helpful</th><th>chatter</th></tr>"
     rows = "".join(
         f"<tr><td>{d.date}</td><td class='n'>{d.questions}</td>"
         + "".join(f"<td class='n'>{d.counts.get(k, 0)}</td>" for k in kinds)
@@ -96,7 +97,7 @@ def _groups(insights: Insights) -> str:
     if not insights.groups:
         return '<p class="muted">The unanswered queue is empty.</p>'
     rows = "".join(
-        f"<tr><td class='n'>{g.size}</td><td>{'👎 voted down' if g.kind == 'not_helpful' else 'no answer'}</td>"
+        f"<tr><td class='n'>{g.size}</td><td>{'voted not helpful' if g.kind == 'not_helpful' else 'no answer'}</td>"
         f"<td><b>{escape(g.representative)}</b><ul>"
         + "".join(f"<li>{escape(p)}</li>" for p in g.phrasings[1:])
         + f"</ul></td><td>{'<code>' + escape(g.closest) + '</code>' if g.closest else '–'}</td></tr>"
@@ -148,8 +149,8 @@ def render_page(insights: Insights, *, generated: dt.datetime) -> str:
             _card("questions", "questions", str(insights.total("questions"))),
             _card("answer_rate", "answered", _percent(insights.answer_rate)),
             _card("helpful_ratio", "helpful", _percent(insights.helpful_ratio)),
-            _card("helpful", "👍", str(insights.total("helpful"))),
-            _card("not_helpful", "👎", str(insights.total("not_helpful"))),
+            _card("helpful", "voted helpful", str(insights.total("helpful"))),
+            _card("not_helpful", "voted not helpful", str(insights.total("not_helpful"))),
             _card("chatter", "chatter (not counted)", str(insights.total("chatter"))),
             _card("refused", "replies Discord refused", str(insights.total("refused"))),
         ]
