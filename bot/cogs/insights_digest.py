@@ -18,6 +18,7 @@ import discord
 from discord.ext import commands
 
 from bot.cogs.faq_insights import chart_attachment
+from bot.cogs.support import SEND_FAILURES
 from bot.core.channel.question_groups import QUEUE_LIMIT
 from bot.core.insights.digest import LAST_DIGEST_KEY, comparison, digest_due, next_slot
 from bot.core.insights.gather import two_weeks
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DAY_SECONDS = 86400.0
+RETRY_SECONDS = 3600.0  # a digest Discord refused is tried again (still the same day: see digest_due)
 NO_PINGS = discord.AllowedMentions.none()
 
 
@@ -62,16 +64,21 @@ class InsightsDigestCog(commands.Cog):
         day, hour = settings.insights.digest_day, settings.insights.digest_hour
         while True:
             now = clock.now()
+            retry = math.inf
             try:
                 if now >= next_purge:
                     next_purge = now + DAY_SECONDS
                     await self.purge_now()
                 if channel_id is not None:
                     await self.digest_if_due(channel_id, now)
+            except SEND_FAILURES as exc:  # Discord refused or could not be reached: not the bot's bug
+                log.warning("insights: could not post the weekly digest (%s); trying again in an hour", exc)
+                retry = now + RETRY_SECONDS
             except Exception:
-                log.exception("insights: the digest or the purge failed; trying again at the next time")
-            wake = min(next_purge, next_slot(now, day, hour) if channel_id is not None else math.inf)
-            await clock.sleep_until(wake)
+                log.exception("insights: the digest or the purge failed; trying again in an hour")
+                retry = now + RETRY_SECONDS
+            digest = next_slot(now, day, hour) if channel_id is not None else math.inf
+            await clock.sleep_until(min(next_purge, digest, retry))
 
     async def purge_now(self) -> None:
         """Remove members' texts and ids older than the retention period (off the event loop)."""

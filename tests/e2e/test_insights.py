@@ -158,3 +158,20 @@ async def test_forget_member_removes_a_members_words_from_the_running_bots_files
     # The bot keeps running on the same files: the next question is answered and recorded.
     entry = running.services.engine.kb.entry("boosted-proposals")
     assert (await ask(world, running, world.carol, entry.question)).action == "answer"
+
+
+async def test_a_digest_discord_refuses_is_posted_an_hour_later(world: World, start_bot: StartBot) -> None:
+    fake = world.fake
+    log_channel = fake.add_channel(world.guild_id, "mod-log")
+    monday_nine = next_slot(time.time(), "monday", 9)
+    clock = ManualClock(monday_nine - 60)
+    await start_bot(log_channel_id=log_channel, wall_clock=clock)
+    fault = fake.refuse("POST", rf"/channels/{log_channel}/messages", 503, times=1)
+    clock.move_to(monday_nine + 5)
+    await fake.wait_for_request("POST", rf"/channels/{log_channel}/messages")
+    assert len(fault.hits) == 1
+    clock.move_to(monday_nine + 3600 + 5)  # the retry, still within the day
+    posted = await fake.wait_for_request(
+        "POST", rf"/channels/{log_channel}/messages", lambda r: r.response is not None and "id" in r.response
+    )
+    assert posted.json["embeds"][0]["title"] == "Weekly FAQ digest"
