@@ -7,8 +7,8 @@ for a decision that posts nothing). A later pick of a suggestion and members' vo
 found through the bot's own reply id (`reply_message_id`, cleared once the votes no longer matter: see
 bot.core.insights.retention). Chatter settled before the model is only counted, per day and channel.
 
-Writes cost the event loop one list append: rows queued in one loop iteration are written by the log's
-own thread in one transaction (a busy channel is one commit per burst, not one per message). The same
+Writes cost the event loop one list append: rows queued within a second are written by the log's own
+thread in one transaction (a busy channel is one commit a second, not one per message). The same
 transaction keeps the counts reports read: `daily` (decisions per day, decision, outcome, picked) and
 `entry_daily` (each entry's uses per day); a pick or a vote moves a decision between them. A log of a
 million decisions answers in milliseconds, and these are the aggregates that stay whatever is purged.
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SCHEMA_VERSION = 1
 DAY_SECONDS = 86400
+FLUSH_SECONDS = 1.0  # queued records are written at least this often (and before any read)
 
 # The desk's Reply values (bot.core.channel.desk) -> the log's short decision names.
 DECISIONS = {
@@ -162,6 +163,7 @@ class DecisionLog:
         self._migrate()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decision-log")
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        self._scheduled = False
         self._chatter: Counter[tuple[int, int]] = Counter()
         self._closed = False
 
@@ -207,8 +209,7 @@ class DecisionLog:
         """Count one message settled as chatter before the model (per day and channel; nothing else kept)."""
         key = (day_of(self.now()), channel_id)
         self._chatter[key] += 1
-        if not self._pending:  # the chatter counts ride on the next flush
-            self._queue("chatter", ())
+        self._schedule()
 
     def note_pick(self, reply_message_id: int, entry_id: str) -> None:
         """The asker picked a suggestion on this reply."""
@@ -220,13 +221,23 @@ class DecisionLog:
 
     def _queue(self, kind: str, args: tuple[Any, ...]) -> None:
         self._pending.append((kind, args))
-        if len(self._pending) == 1:
-            try:
-                asyncio.get_running_loop().call_soon(self._flush)
-            except RuntimeError:  # synchronous caller: hand it over now
-                self._flush()
+        self._schedule()
+
+    def _schedule(self) -> None:
+        # One write per FLUSH_SECONDS at most: a commit per event-loop iteration cost a busy channel
+        # about a tenth of its CPU (bench/bench_discord.py). A read (`submit`) or close writes at once.
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # synchronous caller: hand it over now
+            self._flush()
+            return
+        self._scheduled = True
+        loop.call_later(FLUSH_SECONDS, self._flush)
 
     def _flush(self) -> None:
+        self._scheduled = False
         if not self._pending and not self._chatter:
             return
         batch, self._pending = self._pending, []
