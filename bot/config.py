@@ -178,6 +178,19 @@ class LedgerSettings:
 class FeedbackSettings:
     path: WrittenPath = Path("data/feedback.sqlite3")
     group_similarity: Fraction = 0.30
+    retention_days: Count = 180
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+@dataclass(frozen=True, config=SECTION)
+class InsightsSettings:
+    path: WrittenPath = Path("data/decisions.sqlite3")
+    digest_day: Annotated[
+        Weekday, BeforeValidator(lambda value: value.casefold() if isinstance(value, str) else value)
+    ] = "monday"
+    digest_hour: Annotated[int, Strict(), Field(ge=0, le=23)] = 9
 
 
 @dataclass(frozen=True, config=SECTION)
@@ -220,6 +233,7 @@ class Settings:
     discord: Annotated[DiscordSettings, _null_means({})] = Field(default_factory=dict)
     embedding: Annotated[EmbeddingSettings, _null_means({})] = Field(default_factory=dict)
     catch_up: Annotated[CatchUpSettings, _null_means({})] = Field(default_factory=dict)
+    insights: Annotated[InsightsSettings, _null_means({})] = Field(default_factory=dict)
     log_level: LogLevel = "INFO"
 
 

@@ -36,6 +36,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.ask",
     "bot.cogs.faq",
     "bot.cogs.connects",
+    "bot.cogs.insights_digest",
 )
 
 PORTAL_INTENT_HELP = (

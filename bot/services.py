@@ -17,6 +17,8 @@ from bot.core.channel.catch_up import HandledMessages
 from bot.core.channel.cooldowns import Clock
 from bot.core.channel.desk import SupportDesk
 from bot.core.channel.feedback import FeedbackStore
+from bot.core.insights.decision_log import DecisionLog
+from bot.core.insights.digest import SystemClock, WallClock
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.knowledge.watch import KnowledgeWatcher
 from bot.core.ledger import open_ledger_worker
@@ -46,6 +48,8 @@ class Services:
     notices: list[str] = field(default_factory=list)
     # Support messages taken on (claimed once) and the newest handled per channel, for catching up.
     handled: HandledMessages | None = None
+    decisions: DecisionLog | None = None  # the decision log (bot.core.insights): /faq insights, the weekly digest
+    wall_clock: WallClock = field(default_factory=SystemClock)  # the digest's and the purge's time (tests inject one)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -63,7 +67,11 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, engine: AnswerEngine | None = None, clock: Clock = time.monotonic
+    settings: Settings,
+    *,
+    engine: AnswerEngine | None = None,
+    clock: Clock = time.monotonic,
+    wall_clock: WallClock | None = None,
 ) -> Services:
     """Open what the bot needs: the answer engine (unless given), feedback, cooldowns, knowledge, the ledger."""
     engine = engine if engine is not None else AnswerEngine.from_settings(settings)
@@ -83,7 +91,11 @@ def build_services(
     for notice in notices:
         log.warning("%s", notice)
     recording = feedback if isinstance(feedback, FeedbackStore) else None
-    desk = SupportDesk.from_settings(settings, engine, explains_charges=True, feedback=recording, clock=clock)
+    wall_clock = wall_clock if wall_clock is not None else SystemClock()
+    decisions = DecisionLog(settings.insights.path, now=wall_clock.now)
+    desk = SupportDesk.from_settings(
+        settings, engine, explains_charges=True, feedback=recording, clock=clock, decisions=decisions
+    )
     interval = settings.knowledge.watch_interval_seconds
     watching = isinstance(knowledge, KnowledgeStore) and interval > 0
     watcher = KnowledgeWatcher(knowledge, interval) if watching else None  # type: ignore[arg-type]
@@ -96,8 +108,11 @@ def build_services(
         knowledge=knowledge,  # type: ignore[arg-type]
         knowledge_watcher=watcher,
         notices=notices,
+        decisions=decisions,
+        wall_clock=wall_clock,
     )
     services.on_close(feedback.close)
+    services.on_close(decisions.close)
     services.handled = HandledMessages.open(settings.catch_up.path)
     services.on_close(services.handled.close)
     # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).

@@ -152,7 +152,7 @@ def test_every_float_key_refuses_nan_and_infinity(tmp_path, key, value):
         (
             "feedback: {pth: votes.sqlite3}\n",
             "feedback.pth",
-            "unknown key (expected one of group_similarity, path)",
+            "unknown key (expected one of group_similarity, path, retention_days)",
         ),
     ],
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.numbers import whole_number
+from bot.core.insights.quality import outcome_figures, quality_path, save_quality
 from bot.core.matching.cross_validation import FOLDS, Labelled, Outcomes, cross_validate, tally
 from bot.core.matching.evaluation import load_chatter, load_questions
 from bot.core.matching.examples import read_examples
@@ -36,8 +37,9 @@ def run_eval(args: argparse.Namespace) -> int:
     meaning = engine.meaning
     print(f"engine: {'meaning model (' + meaning.encoder.name + ') + lexical' if meaning else 'lexical matcher only'}")
     print("held-in (the head in service trained on these examples):" if meaning else "labelled examples:")
+    figures: dict[str, dict[str, object]] = {"held_in": {}, "cross_validated": {}, "held_out": {}}
     for name, items in sets.items():
-        _print(name, tally(items, engine.decide), args.summary)
+        figures["held_in"][name] = _print(name, tally(items, engine.decide), args.summary)
     if meaning is not None and args.folds > 1:
         print(f"cross-validated ({args.folds} folds; each decided by a head trained without its fold):")
         pooled = [item for items in sets.values() for item in items]
@@ -47,12 +49,15 @@ def run_eval(args: argparse.Namespace) -> int:
             for item, decision in zip(pooled, decisions, strict=True):
                 if item.source == name:
                     outcomes.add(item, decision)
-            _print(name, outcomes, args.summary)
+            figures["cross_validated"][name] = _print(name, outcomes, args.summary)
     extra = _extra_sets(args)
     if extra:
         print("held out (never trained or tuned on):")
         for name, items in extra.items():
-            _print(name, tally(items, engine.decide), args.summary)
+            figures["held_out"][name] = _print(name, tally(items, engine.decide), args.summary)
+    # Kept for `kb report` (the HTML report shows the last figures computed).
+    kind = "meaning model + lexical" if meaning else "lexical matcher only"
+    save_quality(quality_path(settings.insights.path), kind, figures)
     return EXIT_OK
 
 
@@ -74,12 +79,13 @@ def _extra_sets(args: argparse.Namespace) -> dict[str, list[Labelled]]:
     return extra
 
 
-def _print(name: str, outcomes: Outcomes, summary: bool) -> None:
+def _print(name: str, outcomes: Outcomes, summary: bool) -> dict[str, object]:
     print(f"  {name}: {outcomes.summary()}")
     if summary:
-        return
+        return outcome_figures(outcomes)
     for item, decision in outcomes.misses:
         got = decision.entry_id or ",".join(c.entry_id for c in decision.candidates) or "-"
         print(
             f"      [{item.entry_id or 'silence'} -> {decision.action}:{got} {decision.score:.2f}] {item.text[:110]!r}"
         )
+    return outcome_figures(outcomes)

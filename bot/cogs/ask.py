@@ -14,7 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.channel.desk import Posted, Reply
+from bot.cogs.support import SEND_FAILURES
+from bot.core.channel.desk import Posted, Reply, ReplyPlan
 from bot.core.channel.policy import MessageFacts
 from bot.ui.embeds import answer_embed, no_answer_embed, suggestion_embed
 from bot.ui.views import feedback_view, suggestion_view
@@ -67,25 +68,31 @@ class AskCog(commands.Cog):
             # acknowledged first ("thinking..."), and the reply then replaces that placeholder.
             await interaction.response.defer(ephemeral=private, thinking=True)
             plan = await planning
+        try:
+            message_id = await self._reply(interaction, plan, private)
+        except SEND_FAILURES:
+            if plan.reply.speaks:  # the decision log records the refusal; the error handler answers the member
+                desk.settle(facts, plan, None)
+            raise
+        if message_id is not None and plan.reply.speaks:
+            desk.settle(facts, plan, Posted(message_id, ""))
+        log.debug("/ask by %s: %s (%s)", interaction.user.id, plan.reply.value, plan.reason)
+
+    async def _reply(self, interaction: discord.Interaction, plan: ReplyPlan, private: bool) -> int | None:
+        """Send the answer, the suggestions or the closest entries; return the reply's id."""
         kb = self.services.engine.kb
         if plan.reply is Reply.ANSWER and plan.entry_id is not None:
             entry = kb.entry(plan.entry_id)
-            message_id = await _send(
-                interaction, embed=answer_embed(entry), view=feedback_view(entry.id), ephemeral=private
-            )
-            if message_id is not None:
-                desk.settle(facts, plan, Posted(message_id, ""))
-        elif plan.reply is Reply.SUGGEST and plan.decision is not None:
+            return await _send(interaction, embed=answer_embed(entry), view=feedback_view(entry.id), ephemeral=private)
+        if plan.reply is Reply.SUGGEST and plan.decision is not None:
             candidates = plan.decision.candidates
-            await _send(
+            return await _send(
                 interaction,
                 embed=suggestion_embed(candidates[:CLOSEST_LIMIT], kb),
                 view=suggestion_view(interaction.user.id, candidates, kb),
                 ephemeral=private,
             )
-        else:
-            await _send(interaction, embed=no_answer_embed(list(plan.closest), kb), ephemeral=True)
-        log.debug("/ask by %s: %s (%s)", interaction.user.id, plan.reply.value, plan.reason)
+        return await _send(interaction, embed=no_answer_embed(list(plan.closest), kb), ephemeral=True)
 
 
 async def _send(interaction: discord.Interaction, **message: Any) -> int | None:

@@ -17,14 +17,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.core.ledger.series import BalanceChart, BalanceSeries
 from bot.core.untrusted import visible
+from bot.ui.palette import BACKGROUND, GRID, MUTED, TEXT
 
 FILENAME = "connects-balances.png"
 WIDTH, HEIGHT = 560, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 14, 34, 26
-BACKGROUND = (43, 45, 49)
-GRID = (70, 73, 80)
-TEXT = (219, 222, 225)
-MUTED = (148, 155, 164)
 # Freelancer balances green, agency balances blue (then other colours for a member of several agencies).
 COLOURS = {"freelancer": [(87, 242, 135), (254, 231, 92)], "agency": [(88, 101, 242), (235, 69, 158), (237, 66, 69)]}
 

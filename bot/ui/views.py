@@ -68,6 +68,9 @@ class FeedbackButton(
         outcome = await store.submit(
             store.record_vote, interaction.message.id, interaction.user.id, self.entry_id, self.helpful
         )
+        decisions = _services(interaction).decisions
+        if decisions is not None and outcome is not VoteOutcome.UNCHANGED:
+            decisions.note_vote(interaction.message.id, self.helpful, changed=outcome is VoteOutcome.CHANGED)
         text = THANKS[self.helpful] if outcome is not VoteOutcome.UNCHANGED else "You already voted that way."
         await safe_send(interaction, text, ephemeral=True)
 
@@ -107,6 +110,8 @@ class PickButton(
         entry = services.engine.kb.entry(self.entry_id)
         await interaction.response.edit_message(content=None, embed=answer_embed(entry), view=feedback_view(entry.id))
         message = interaction.message
+        if message is not None and services.decisions is not None:
+            services.decisions.note_pick(message.id, entry.id)
         if message is not None:
             services.feedback.submit_background(
                 services.feedback.record_post,

@@ -198,6 +198,7 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
         pause: Pauses | None = None,
         catch_up: dict[str, Any] | None = None,
         login_answer_seconds: float | None = None,
+        wall_clock: Any = None,
         **discord_overrides: Any,
     ) -> RunningBot:
         config = write_config(world, tmp_path, catch_up=catch_up, **discord_overrides)
@@ -206,7 +207,7 @@ async def start_bot(world: World, tmp_path: Path, bot_errors: ErrorLog) -> Async
             raw["embedding"]["enabled"] = False
             config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         settings = load_settings(config)
-        services = build_services(settings)
+        services = build_services(settings, wall_clock=wall_clock)
         options: dict[str, Any] = {"pause": pause} if pause is not None else {}
         if login_answer_seconds is not None:
             options["login_answer_seconds"] = login_answer_seconds

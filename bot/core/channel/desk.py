@@ -11,6 +11,7 @@ reply gives back what was reserved for it, so the member can simply ask again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -21,6 +22,8 @@ from bot.config import Settings
 from bot.core.channel.cooldowns import Clock, Cooldowns
 from bot.core.channel.feedback import FeedbackStore, Post
 from bot.core.channel.policy import MessageFacts, judge_message
+from bot.core.insights.decision_log import DecisionLog
+from bot.core.insights.recording import note_plan
 from bot.core.ledger.charges import ChargeQuestion, recognise_charge_question
 from bot.core.matching.answers import AnswerEngine
 from bot.core.matching.matcher import Candidate, Decision
@@ -69,6 +72,7 @@ class ReplyPlan:
     # An explicit question (/ask) left unanswered: the closest entries, to show the asker instead.
     closest: tuple[Candidate, ...] = ()
     via: str = "channel"  # where the question came from, kept with the posted answer
+    followup: bool = False  # a short follow-up in a thread, decided with the thread's opening question
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class SupportDesk:
         support_channel_ids: Collection[int],
         explains_charges: bool,
         feedback: FeedbackStore | None = None,
+        decisions: DecisionLog | None = None,
     ) -> None:
         self.engine = engine
         self.cooldowns = cooldowns
@@ -97,6 +102,7 @@ class SupportDesk:
         # Only with a ledger to answer from: otherwise a charge question goes to the FAQ like any other.
         self.explains_charges = explains_charges
         self.feedback = feedback  # None: record nothing (the console)
+        self.decisions = decisions  # the decision log (None: not kept)
 
     @classmethod
     def from_settings(
@@ -108,6 +114,7 @@ class SupportDesk:
         feedback: FeedbackStore | None = None,
         clock: Clock = time.monotonic,
         support_channel_ids: Collection[int] | None = None,
+        decisions: DecisionLog | None = None,
     ) -> SupportDesk:
         """A desk with the configured support channels, entry cooldown and member rate limit."""
         d = settings.discord
@@ -123,6 +130,7 @@ class SupportDesk:
             support_channel_ids=d.support_channel_ids if support_channel_ids is None else support_channel_ids,
             explains_charges=explains_charges,
             feedback=feedback,
+            decisions=decisions,
         )
 
     async def plan(self, facts: MessageFacts, *, bot_user_id: int, opener: Opener | None = None) -> ReplyPlan:
@@ -132,12 +140,22 @@ class SupportDesk:
             return ReplyPlan(Reply.IGNORE, verdict.value)
         charge = recognise_charge_question(facts.content) if self.explains_charges else None
         if charge is not None:
-            return self._offer(facts, charge)
-        return self.reply_to(facts, await self._decide(facts, opener))
+            plan = self._offer(facts, charge)
+        else:
+            decision, quick, followup = await self._decide(facts, opener)
+            plan = self.reply_to(facts, decision)
+            if followup:
+                plan = dataclasses.replace(plan, followup=True)
+            if quick and plan.reply is Reply.SILENT and not looks_like_question(facts.content):
+                note_plan(self.decisions, facts.channel_id, plan, chatter=True)
+                return plan
+        if not plan.reply.speaks:
+            note_plan(self.decisions, facts.channel_id, plan)
+        return plan
 
     async def plan_ask(self, facts: MessageFacts, *, closest: int = 3) -> ReplyPlan:
         """Decide the reply to an explicit question (/ask): no channel rules or limits, silence still queued."""
-        decision = await self._decide(facts, None)
+        decision, _, _ = await self._decide(facts, None)
         if decision.action == "answer":
             return ReplyPlan(Reply.ANSWER, decision.reason, decision.entry_id, decision, via="ask")
         if decision.action == "suggest":
@@ -147,12 +165,16 @@ class SupportDesk:
             self._queue_unanswered(facts, decision)
         # Ranking runs the encoder too: off the event loop.
         nearest = await asyncio.to_thread(self.engine.rank, facts.content, closest)
-        return ReplyPlan(
+        plan = ReplyPlan(
             Reply.SILENT, decision.reason, decision=decision, unanswered=unanswered, closest=tuple(nearest), via="ask"
         )
+        note_plan(self.decisions, facts.channel_id, plan)
+        return plan
 
     def settle(self, facts: MessageFacts, plan: ReplyPlan, posted: Posted | None) -> None:
         """Record a posted reply, or give back what a refused one had reserved (posted=None)."""
+        outcome = "refused" if posted is None else "posted"
+        note_plan(self.decisions, facts.channel_id, plan, outcome, posted.message_id if posted else None)
         if posted is None:
             if plan.took_member_slot:
                 self.cooldowns.release_member_slot(facts.author_id)
@@ -176,7 +198,8 @@ class SupportDesk:
             )
             self.feedback.submit_background(self.feedback.record_post, post)
 
-    async def _decide(self, facts: MessageFacts, opener: Opener | None) -> Decision:
+    async def _decide(self, facts: MessageFacts, opener: Opener | None) -> tuple[Decision, bool, bool]:
+        """The engine's decision, whether it was settled before the model, whether the thread's opener was read."""
         engine = self.engine
         context = None
         # A short follow-up inside a thread is read with the thread's opening question.
@@ -187,8 +210,8 @@ class SupportDesk:
         if decision is None:
             # The sentence encoder takes milliseconds (a long post, a hundred or more): off the event loop,
             # so other members' messages and Discord's heartbeats are not held up meanwhile.
-            decision = await asyncio.to_thread(engine.decide, facts.content, context)
-        return decision
+            return await asyncio.to_thread(engine.decide, facts.content, context), False, context is not None
+        return decision, True, False
 
     def reply_to(self, facts: MessageFacts, decision: Decision) -> ReplyPlan:
         """Apply the member limit and the entry cooldown to the engine's decision (plan's last step)."""

@@ -1,0 +1,97 @@
+"""`python -m bot kb report` and `kb forget-member`: the insights for operators, and a member's right to be forgotten.
+
+`kb report` reads the same figures as /faq insights (bot.core.insights.gather) from the files the running
+bot writes: `--json` prints them, `--html FILE` writes one self-contained page (bot/cli/report_page.py).
+`kb forget-member ID` removes one member's texts and ids from every file the bot writes and says what
+went (bot.core.insights.forget); the running bot may stay up meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
+from bot.cli.common import engine_from, settings_from
+
+DEFAULT_DAYS = 30
+
+
+def register_insights(commands: argparse._SubParsersAction) -> None:
+    """Add `kb report` and `kb forget-member` to the kb command family."""
+    report = commands.add_parser("report", help="how the bot is doing: figures as JSON or one self-contained HTML page")
+    report.add_argument("--days", type=int, default=DEFAULT_DAYS, help="days back, today included (default 30)")
+    report.add_argument("--html", metavar="FILE", help="write the report page here")
+    report.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    add_config_option(report)
+    report.set_defaults(handler=run_report)
+
+    forget = commands.add_parser("forget-member", help="remove every stored text and id of one member")
+    forget.add_argument("member", metavar="DISCORD_ID", help="the member's Discord user id")
+    add_config_option(forget)
+    forget.set_defaults(handler=run_forget)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Print the figures (--json) and/or write the page (--html)."""
+    if not 1 <= args.days <= 3650:
+        print(f"error: --days must be between 1 and 3650, got {args.days}", file=sys.stderr)
+        return EXIT_FAILED
+    from bot.core.channel.feedback import FeedbackStore
+    from bot.core.channel.question_groups import QUEUE_LIMIT
+    from bot.core.insights.decision_log import DecisionLog
+    from bot.core.insights.gather import gather
+
+    settings = settings_from(args)
+    engine = engine_from(settings)
+    feedback = FeedbackStore(settings.feedback.path)
+    log = DecisionLog(settings.insights.path)
+    try:
+        queue = feedback.list_unanswered(QUEUE_LIMIT)
+        insights = gather(settings, engine, log, queue, days=args.days, now=time.time(), with_quality=True)
+    finally:
+        log.close()
+        feedback.close()
+    if args.html:
+        from bot.cli.report_page import render_page
+        from bot.core.knowledge.files import atomic_write
+
+        page = render_page(insights, generated=dt.datetime.now(dt.UTC))
+        atomic_write(Path(args.html), page)
+        if not args.json:
+            print(f"wrote {args.html}: {insights.first} – {insights.last}, {insights.total('questions')} questions")
+    if args.json:
+        print(json.dumps(insights.to_json(), ensure_ascii=False))
+    if not args.html and not args.json:
+        totals = insights.to_json()["totals"]
+        print(f"{insights.first} – {insights.last}: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    return EXIT_OK
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    """Remove one member's texts and ids from every file the bot writes; say what was removed."""
+    raw = str(args.member).strip()
+    if not raw.isdigit() or not 0 < int(raw) < 2**64:
+        print(f"error: not a Discord user id: {args.member!r}", file=sys.stderr)
+        return EXIT_FAILED
+    from bot.core.insights.forget import forget_member
+    from bot.core.ledger.audit import audit_path
+
+    settings = settings_from(args)
+    report = forget_member(
+        int(raw),
+        feedback=settings.feedback.path,
+        decisions=settings.insights.path,
+        history=settings.knowledge.history_path,
+        ledger=settings.ledger.path,
+        audit=audit_path(settings.ledger.path),
+    )
+    for forgotten in report:
+        print(forgotten)
+    total = sum(sum(f.removed.values()) for f in report)
+    print(f"member {raw}: {total} stored item(s) removed or made anonymous; counts per day and entry are kept")
+    return EXIT_OK
