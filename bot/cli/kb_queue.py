@@ -15,8 +15,8 @@ import sys
 from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.kb_versions import operator
-from bot.cli.safe_text import shown
 from bot.cli.numbers import whole_number
+from bot.cli.safe_text import shown
 from bot.config import Settings
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.channel.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue

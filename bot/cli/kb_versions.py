@@ -12,8 +12,8 @@ import sys
 
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import settings_from, settings_to_change_knowledge
-from bot.cli.safe_text import shown
 from bot.cli.numbers import whole_number
+from bot.cli.safe_text import shown
 from bot.core.errors import EntryNotFound, KnowledgeError
 from bot.core.knowledge.history import EntryVersion, KnowledgeHistory
 from bot.core.knowledge.store import KnowledgeStore

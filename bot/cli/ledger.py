@@ -15,9 +15,9 @@ from typing import Any
 
 from bot.cli import EXIT_OK, EXIT_USAGE, add_config_option
 from bot.cli.common import settings_from
-from bot.cli.safe_text import shown, shown_marked
 from bot.cli.ledger_help import IMPORT_DESCRIPTION, IMPORT_EPILOG
 from bot.cli.numbers import whole_number
+from bot.cli.safe_text import shown, shown_marked
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, LedgerError
 from bot.core.knowledge.loader import load_knowledge

@@ -23,6 +23,7 @@ from bot.core.channel.question_groups import QUEUE_LIMIT
 from bot.core.insights.digest import LAST_DIGEST_KEY, comparison, digest_due, next_slot
 from bot.core.insights.gather import two_weeks
 from bot.core.insights.retention import purge
+from bot.core.sqlite_files import Unavailable
 from bot.ui.insights_embed import insights_embed
 
 if TYPE_CHECKING:
@@ -84,9 +85,10 @@ class InsightsDigestCog(commands.Cog):
         """Remove members' texts and ids older than the retention period (off the event loop)."""
         settings = self.services.settings
         now = dt.datetime.fromtimestamp(self.services.wall_clock.now(), dt.UTC)
+        feedback_in_service = not isinstance(self.services.feedback, Unavailable)
         purged = await asyncio.to_thread(
             purge,
-            settings.feedback.path,
+            settings.feedback.path if feedback_in_service else None,
             settings.insights.path,
             retention_days=settings.feedback.retention_days,
             now=now,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from discord.utils import escape_markdown
 
+from bot.ui.escape import md_text
 from tests.e2e.conftest import RunningBot, StartBot, World, write_config
 from tests.e2e.test_startup import SECRET, read_until, run_cli
 
@@ -64,13 +65,14 @@ async def test_the_bot_answers_with_votes_and_history_off_and_tells_the_log_chan
     )
     await world.fake.wait_for_callback(ix)
     assert ix.callback_data["flags"] & EPHEMERAL
-    assert (
-        ix.callback_data["content"]
-        == f"the knowledge history {history} is not a SQLite database (damaged, or another kind of file)"
+    assert ix.callback_data["content"] == md_text(
+        f"the knowledge history {history} is not a SQLite database (damaged, or another kind of file)"
     )
     vote = await world.fake.click(int(answer["id"]), "fb:helpful:proposal-cost", user_id=world.bob)
     await world.fake.wait_for_callback(vote)
-    assert vote.callback_data["content"].startswith(f"the feedback database {feedback} is not a SQLite database")
+    assert vote.callback_data["content"].startswith(
+        md_text(f"the feedback database {feedback} is not a SQLite")
+    )
 
     await ask(world, running)  # still answering; nothing more was posted to the log channel
     assert len(world.fake.find_requests("POST", rf"/channels/{log_channel}/messages")) == 2

@@ -55,11 +55,16 @@ def purge_feedback(conn: sqlite3.Connection, cutoff: str) -> tuple[int, int, int
     return posts, votes, queue
 
 
-def purge(feedback_path: Path, decisions_path: Path, *, retention_days: int, now: dt.datetime) -> Purged:
-    """Remove members' texts and ids older than retention_days from both files (blocking)."""
+def purge(feedback_path: Path | None, decisions_path: Path, *, retention_days: int, now: dt.datetime) -> Purged:
+    """Remove members' texts and ids older than retention_days from both files (blocking).
+
+    feedback_path is None when the feedback database is out of service (damaged): it is left alone.
+    """
     cutoff = now - retention_days * DAY
     iso = cutoff.astimezone(dt.UTC).isoformat(timespec="seconds")
-    counts = scrub(feedback_path, lambda conn: purge_feedback(conn, iso), vacuum=None) or (0, 0, 0)
+    counts = (0, 0, 0)
+    if feedback_path is not None:
+        counts = scrub(feedback_path, lambda conn: purge_feedback(conn, iso), vacuum=None) or counts
     before = day_of(cutoff.timestamp())
 
     def unlink(conn: sqlite3.Connection) -> int:
