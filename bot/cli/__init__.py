@@ -98,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "config", None) is None:  # `--config X` after the command wins over one before it
         args.config = getattr(args, GLOBAL_CONFIG)
+    if args.command != "run":  # under `run`, progress records are ordinary log lines
+        from bot.cli.progress import show_progress
+
+        show_progress()
     try:
         return int(args.handler(args) or EXIT_OK)
     except ConfigError as exc:
