@@ -24,7 +24,11 @@ class InputLine:
 
 def stdin_lines(stream: BinaryIO | None = None) -> Iterator[InputLine]:
     """Yield every line of stream (stdin's bytes by default) without its line ending, numbered from 1."""
-    stream = sys.stdin.buffer if stream is None else stream
+    if stream is None:
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # stdin replaced by a text stream (a test, an embedding program): already decoded
+            yield from (InputLine(n, line.rstrip("\n")) for n, line in enumerate(sys.stdin, start=1))
+            return
     for number, raw in enumerate(stream, start=1):
         yield decode_line(number, raw.rstrip(b"\n"))
 

@@ -54,7 +54,7 @@ def test_embedding_many_texts_logs_its_progress_and_a_few_texts_do_not(caplog):
     steps = [r.progress[1:] for r in caplog.records]
     assert steps[0] == (0, 1000) and steps[-1] == (1000, 1000)
     assert 5 <= len(steps) <= 22 and [d for d, _ in steps] == sorted(d for d, _ in steps)
-    assert caplog.records[-1].getMessage() == "embedding (once: kept in memory): 1000 of 1000 texts (100%)"
+    assert caplog.records[-1].getMessage() == "embedding (no cache on disk): 1000 of 1000 texts (100%)"
 
 
 def test_on_a_terminal_progress_is_one_bar_redrawn_in_place():
@@ -62,7 +62,7 @@ def test_on_a_terminal_progress_is_one_bar_redrawn_in_place():
     show_progress(terminal)
     embed_many(200)
     drawn = terminal.getvalue()
-    assert drawn.startswith("\rembedding (once: kept in memory) [") and drawn.endswith("] 200/200\n")
+    assert drawn.startswith("\rembedding (no cache on disk) [") and drawn.endswith("] 200/200\n")
     assert drawn.count("\n") == 1 and drawn.count("\r") >= 3
     assert "[" + "#" * 30 + "]" in drawn
 
@@ -73,8 +73,8 @@ def test_elsewhere_progress_is_plain_lines():
     show_progress(log_file)  # installed twice (main() called twice in one process): still one display
     embed_many(200)
     lines = log_file.getvalue().splitlines()
-    assert lines[0] == "embedding (once: kept in memory): 0 of 200 texts (0%)"
-    assert lines[-1] == "embedding (once: kept in memory): 200 of 200 texts (100%)"
+    assert lines[0] == "embedding (no cache on disk): 0 of 200 texts (0%)"
+    assert lines[-1] == "embedding (no cache on disk): 200 of 200 texts (100%)"
     assert all("\r" not in line for line in lines)
     assert sum(isinstance(h, ProgressDisplay) for h in logging.getLogger(progress.__name__).handlers) == 1
 

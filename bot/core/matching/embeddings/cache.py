@@ -74,10 +74,8 @@ class EmbeddingCache:
 
     def _compute(self, texts: list[str], compute: Embed) -> dict[bytes, np.ndarray]:
         """Embed texts in chunks, storing each chunk as it is done and reporting progress on long jobs."""
-        where = self._path if self._conn is not None else "memory"
-        progress = (
-            Progress(f"embedding (once: kept in {where})", len(texts), "texts") if len(texts) >= PROGRESS_FROM else None
-        )
+        what = f"embedding (once: kept in {self._path})" if self._conn is not None else "embedding (no cache on disk)"
+        progress = Progress(what, len(texts), "texts") if len(texts) >= PROGRESS_FROM else None
         chunk = max(MIN_CHUNK, -(-len(texts) // PROGRESS_STEPS))
         fresh: dict[bytes, np.ndarray] = {}
         for start in range(0, len(texts), chunk):
