@@ -82,3 +82,13 @@ def test_texts_missing_from_the_seed_are_embedded_and_the_rest_read_from_it(tmp_
     other_model = EmbeddingCache(None, "another-model", 4, seed=seed)  # a seed is used only for its model
     other_model.embed(["known"], compute)
     assert computed == ["new", "known"]
+
+
+def test_a_damaged_seed_is_one_warning_and_the_texts_are_embedded(tmp_path, caplog):
+    seed = tmp_path / "seed.npz"
+    helper = EmbeddingCache(None, "model", 4)
+    write_seed(seed, "model", {helper.key("known"): np.ones(4, np.float32)})
+    seed.write_bytes(seed.read_bytes()[:200])  # cut short: a zip with no directory
+    cache = EmbeddingCache(None, "model", 4, seed=seed)
+    assert cache.embed(["known"], lambda texts: np.zeros((len(texts), 4), np.float32)).tolist() == [[0, 0, 0, 0]]
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [f"embedding seed {seed} unreadable"]

@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,7 @@ class EmbeddingSeed:
         try:
             with np.load(path, allow_pickle=False) as npz:
                 model, keys, vectors = str(npz["model"]), npz["keys"], npz["vectors"]
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             log.warning("embedding seed %s unreadable (%s): texts are embedded instead", path, exc)
             return
         if model != self._model_key or vectors.shape[1:] != (self._dim,) or len(keys) != len(vectors):
