@@ -1,7 +1,8 @@
 """One embedding cache for the whole test run (and the CLI's own, so a warm checkout embeds nothing).
 
-Embedding the knowledge base and its examples takes tens of seconds the first time; every test config
-points here so that cost is paid once, not per test. Keys include the model and the text, so tests that
+The bundled knowledge base and examples come from the shipped seed, but a trained head, the chatter gate
+and every text tests add are computed once; every test config points here so that cost is paid once,
+not per test. Keys include the model and the text, so tests that
 edit the knowledge base simply add rows. Tests of a fresh install or a new folder, whose bot keeps its
 cache elsewhere, start from a copy (`seed_embedding_cache`): their subject is where files go, not
 how long a first embedding takes (tests/core/matching/test_meaning.py covers a cold cache).

@@ -38,12 +38,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     Importing a family costs start-up time (`ask` needs numpy and the encoder, `ledger import` neither),
     so a command loads only its own module.
     """
-    named = argv[0] if argv else None
+    named = command_named(argv or ())
     families = (named,) if named in COMMAND_MODULES else COMMAND_MODULES
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Connects support bot: answer questions, curate the knowledge base, explain ledger charges.",
     )
+    parser.add_argument("--version", action="version", version=f"connects-bot {package_version()}")
+    # Before the command too (`--config X ask ...`); its own dest, because argparse lets a sub-parser's
+    # default (None) overwrite a value the main parser already set under the same name.
+    add_config_option(parser, dest=GLOBAL_CONFIG)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in families:
         module = importlib.import_module(f"bot.cli.{name}")
@@ -51,10 +55,35 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def add_config_option(parser: argparse.ArgumentParser) -> None:
+GLOBAL_CONFIG = "config_before_command"
+
+
+def command_named(argv: Sequence[str]) -> str | None:
+    """The command word in argv: its first word that is not an option (nor --config's value)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def package_version() -> str:
+    """The installed distribution's version (what `--version` prints)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("connects-support-bot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def add_config_option(parser: argparse.ArgumentParser, dest: str = "config") -> None:
     """Give a command the shared --config option."""
     parser.add_argument(
         "--config",
+        dest=dest,
         metavar="PATH",
         default=None,
         help="config file (default: $CONNECTS_BOT_CONFIG, else ./config.yaml, else the packaged default)",
@@ -67,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    if getattr(args, "config", None) is None:  # `--config X` after the command wins over one before it
+        args.config = getattr(args, GLOBAL_CONFIG)
+    if args.command != "run":  # under `run`, progress records are ordinary log lines
+        from bot.cli.progress import show_progress
+
+        show_progress()
     try:
         return int(args.handler(args) or EXIT_OK)
     except ConfigError as exc:

@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 
-from bot.cli import add_config_option
+from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.render import render_decision
+from bot.cli.stdin_lines import InputLine, stdin_lines
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,13 +25,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Decide on the message (or each line of stdin for `-`) and print the decision."""
+    """Decide on the message (or each line of stdin for `-`) and print the decision.
+
+    With `-`, a line that is not UTF-8 gets `{"error": ..., "line": N}` in place of its decision (one
+    line of output per line of input still), the rest are decided, and the exit code is 1.
+    """
     engine = engine_from(settings_from(args))
-    messages = (line.rstrip("\n") for line in sys.stdin) if args.text == "-" else iter([args.text])
-    for message in messages:
+    lines = stdin_lines() if args.text == "-" else iter([InputLine(1, args.text)])
+    failed = False
+    for line in lines:
+        if line.text is None:
+            failed = True
+            if args.json:
+                print(json.dumps({"error": line.problem, "line": line.number}), flush=True)
+            else:
+                print(f"error: {line.problem}", file=sys.stderr, flush=True)
+            continue
+        message = line.text
         decision = engine.decide(message)
         if args.json:
             print(json.dumps(decision.to_json()), flush=True)
         else:
             print(render_decision(engine.kb, decision, explain=args.why), flush=True)
-    return 0
+    return EXIT_FAILED if failed else EXIT_OK

@@ -12,6 +12,7 @@ from bot.cli.common import engine_from, settings_from
 from bot.cli.ledger import member_ledger
 from bot.cli.render import render_answer, render_decision
 from bot.cli.safe_text import shown_marked
+from bot.cli.stdin_lines import decode_line, stdin_lines
 from bot.config import Settings
 from bot.core.channel.desk import Posted, Reply, ReplyPlan, SupportDesk
 from bot.core.channel.policy import MessageFacts
@@ -120,12 +121,21 @@ class ChatSession:
 
 
 def _lines(interactive: bool) -> Iterator[str]:
+    """The typed lines; one that is not UTF-8 text is named on stderr and skipped (the chat goes on)."""
     if not interactive:
-        yield from sys.stdin
+        for line in stdin_lines():
+            if line.text is None:
+                print(f"error: {line.problem}", file=sys.stderr, flush=True)
+            else:
+                yield line.text
         return
+    number = 0
     while True:
+        number += 1
         try:
             yield input("you> ")
+        except UnicodeDecodeError as exc:  # the terminal's line is consumed; only that line is lost
+            print(f"error: {decode_line(number, exc.object).problem}", file=sys.stderr, flush=True)
         except EOFError:
             print()
             return

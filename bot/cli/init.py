@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bot.cli import EXIT_FAILED, EXIT_OK
-from bot.config import PACKAGED_CONFIG_PATH, PACKAGED_DEFAULTS
+from bot.config import PACKAGED_CONFIG_PATH, PACKAGED_DEFAULTS, load_settings
 from bot.core.knowledge.loader import load_knowledge
 from bot.core.knowledge.model import ENTRIES_DIR, RULES_FILE
 
@@ -52,6 +52,9 @@ def run_init(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     written = f"{target / CONFIG_NAME} and {target / KNOWLEDGE_NAME}/"
     print(f"wrote {written} ({entries} entries, {rules} rules): yours to edit")
+    carried = carry_embedding_cache(target)
+    if carried:
+        print(carried)
     where = "" if target.resolve() == Path.cwd().resolve() else f"cd {target} && "
     print(f"next: {where}connects-bot kb check   (commands run in that folder use its config.yaml)")
     print(f"the bot keeps its ledger, history and votes in {target / 'data'}/")
@@ -87,3 +90,39 @@ def copy_defaults(target: Path) -> tuple[int, int]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return len(kb.entries), len(kb.rules)
+
+
+def carry_embedding_cache(target: Path) -> str | None:
+    """Give target's bot a warm embedding cache; return a line saying what was done (None: nothing to do).
+
+    The packaged default's cache (if it has been used here) is copied, trained heads and all, and the
+    shipped seed fills in the bundled knowledge base: the first answer in the new folder embeds nothing.
+    A cache already there is left alone; failing here costs only time later, so it is a note, not an error.
+    """
+    import sqlite3
+
+    from bot.core.matching.embeddings.cache import EmbeddingCache
+    from bot.core.matching.embeddings.encoder import EncoderUnavailable, load_encoder
+    from bot.core.matching.embeddings.seed import SEED_PATH
+
+    settings = load_settings(target / CONFIG_NAME)
+    path = settings.embedding.cache_path
+    if not settings.embedding.enabled or path is None or path.exists():
+        return None
+    try:
+        encoder = load_encoder(settings.embedding.model_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        used = load_settings(PACKAGED_CONFIG_PATH).embedding.cache_path
+        if used is not None and used.is_file():
+            source, copy = sqlite3.connect(used), sqlite3.connect(path)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+                source.close()
+        cache = EmbeddingCache(path, encoder.sha256, encoder.dim, seed=SEED_PATH)
+        seeded = cache.fill_from_seed()
+        cache.close()
+    except (OSError, sqlite3.Error, EncoderUnavailable) as exc:
+        return f"note: no embedding cache carried to {path} ({exc}); the first answer there embeds the knowledge base"
+    return f"carried the embedding cache to {path} ({seeded} texts of the bundled knowledge base already embedded)"

@@ -85,7 +85,7 @@ def format_group(number: int, group: QuestionGroup) -> str:
     why = "no answer"
     if group.kind == "not_helpful":
         why = "Not helpful on " + ", ".join(f"{e} x{n}" for e, n in group.voted_entries())
-    closest = f"{group.closest.entry_id} ({group.closest.score:.2f})" if group.closest else "none"
+    closest = f"{group.closest.entry_id} ({group.closest.figure})" if group.closest else "none"
     lines = [f"{number}. {group.size} question(s) · {why} · closest: {closest}", f"   > {shown(group.representative)}"]
     others = group.questions[1:]
     lines.extend(f"   - {shown(q.text)}" + (f" (x{q.count})" if q.count > 1 else "") for q in others[:EXAMPLES])

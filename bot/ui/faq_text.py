@@ -137,7 +137,7 @@ def groups_embed(groups: Sequence[QuestionGroup], page: int, kb: KnowledgeBase) 
     if group.closest is not None:
         entry = kb.entries.get(group.closest.entry_id)
         question = f" — “{clip(entry.question, 120)}”" if entry else ""
-        lines.append(f"Closest entry: `{group.closest.entry_id}`{question} (score {group.closest.score:.2f})")
+        lines.append(f"Closest entry: `{group.closest.entry_id}`{question} ({group.closest.figure})")
     else:
         lines.append("Closest entry: none shares a meaningful word; perhaps a new entry.")
     embed = discord.Embed(

@@ -10,7 +10,9 @@ import pytest
 from bot.cli import main
 from bot.cli.common import CONFIG_VARIABLE
 from bot.config import PACKAGED_CONFIG_PATH, PACKAGED_DEFAULTS, load_settings
-from tests.shared_cache import seed_embedding_cache
+from bot.core.knowledge.loader import load_knowledge
+from bot.core.matching.embeddings.cache import EmbeddingCache
+from bot.core.matching.embeddings.encoder import load_encoder
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +32,10 @@ def test_init_writes_the_packaged_defaults_and_commands_there_use_them(tmp_path,
     assert f"wrote {community}/config.yaml and {community}/knowledge/ (22 entries, 8 rules)" in out
     assert (community / "config.yaml").read_bytes() == PACKAGED_CONFIG_PATH.read_bytes()
     assert tree(community / "knowledge") == tree(PACKAGED_DEFAULTS / "knowledge")
-    assert sorted(p.name for p in community.iterdir()) == ["config.yaml", "knowledge"]  # no staging left behind
+    assert sorted(p.name for p in community.iterdir()) == ["config.yaml", "data", "knowledge"]  # no staging left
+    cache = community / "data" / "embeddings.sqlite3"
+    assert f"carried the embedding cache to {cache} (" in out
 
-    seed_embedding_cache(community / "data")
     monkeypatch.chdir(community)
     settings = load_settings(Path("config.yaml"))
     assert settings.knowledge.path == community / "knowledge"
@@ -65,3 +68,33 @@ def test_init_never_overwrites(tmp_path, capsys, existing):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["xdg", existing][-1:])
     if existing == "config.yaml":
         assert target.read_text() == "log_level: DEBUG\n"
+
+
+def test_init_carries_the_embedding_cache_so_the_first_answer_embeds_nothing(tmp_path, monkeypatch, capsys):
+    encoder = load_encoder()
+    # the packaged default's cache, as a bot run from anywhere leaves it: a trained head in it, say
+    used = load_settings(PACKAGED_CONFIG_PATH).embedding.cache_path
+    assert used == tmp_path / "xdg" / "connects-bot" / "data" / "embeddings.sqlite3"
+    before = EmbeddingCache(used, encoder.sha256, encoder.dim)
+    before.store_artefact("head-v1:trained-here", b"weights")
+    before.close()
+
+    assert main(["init", str(tmp_path / "community")]) == 0
+    carried = EmbeddingCache(tmp_path / "community" / "data" / "embeddings.sqlite3", encoder.sha256, encoder.dim)
+    assert carried.artefact("head-v1:trained-here") == b"weights"
+    kb = load_knowledge(tmp_path / "community" / "knowledge")
+    texts = [p for entry in kb.entries.values() for p in entry.phrasings]
+
+    def must_not_embed(missing: list[str]) -> None:
+        raise AssertionError(f"embedded {len(missing)} text(s) init should have carried: {missing[:3]}")
+
+    assert carried.embed(texts, must_not_embed).shape == (len(texts), encoder.dim)  # the seed's, carried
+    carried.close()
+
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)  # a second init elsewhere finds a cache already in place: left alone
+    (tmp_path / "second" / "data").mkdir(parents=True)
+    (tmp_path / "second" / "data" / "embeddings.sqlite3").write_bytes(b"mine")
+    assert main(["init", "second"]) == 0
+    assert (tmp_path / "second" / "data" / "embeddings.sqlite3").read_bytes() == b"mine"
+    assert "carried" not in capsys.readouterr().out

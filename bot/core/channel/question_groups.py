@@ -75,7 +75,12 @@ class Question:
 @dataclass(frozen=True)
 class ClosestEntry:
     entry_id: str
-    score: float
+    score: float  # the mean over the group's central questions of the engine's 0-1 score (see figure)
+
+    @property
+    def figure(self) -> str:
+        """The score as shown to moderators (CLI and Discord alike): what it is, on a 0-1 scale."""
+        return f"similarity {self.score:.2f}"
 
 
 @dataclass(frozen=True)

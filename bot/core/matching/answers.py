@@ -82,13 +82,18 @@ class AnswerEngine:
         return ranker is not None and ranker.is_follow_up(text)
 
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
-        """Return the closest entries with no thresholds (for "closest entries" lists)."""
+        """Return the closest entries with no thresholds (for "closest entries" lists), scored 0-1.
+
+        Ordered by the meaning model's ranking, but scored by similarity (a cosine, clipped to 0-1): the
+        ranking adds head_weight x the head's probability and so runs past 1, which reads as nonsense.
+        """
         ranker = self._ranker
         if ranker is None:
             return self._matcher.rank(text, limit)
         analysis = ranker.score(text).analysis
         ids = ranker.index.entry_ids
-        return [Candidate(ids[i], float(analysis.rank_scores[i]), "") for i in analysis.order[:limit]]
+        similarity = analysis.similarity if analysis.similarity is not None else analysis.rank_scores
+        return [Candidate(ids[i], min(max(float(similarity[i]), 0.0), 1.0), "") for i in analysis.order[:limit]]
 
     def search_entries(self, text: str, limit: int = 25) -> list[Entry]:
         """Return entries whose id or question fuzzily matches text (for autocomplete)."""

@@ -20,6 +20,7 @@ from bot.core.matching.embeddings.chatter_gate import ChatterGate, cached_gate
 from bot.core.matching.embeddings.confidence import ConfidenceModel, ConfidenceUnavailable, load_confidence
 from bot.core.matching.embeddings.encoder import EncoderUnavailable, SentenceEncoder, load_encoder
 from bot.core.matching.embeddings.ranker import MeaningRanker
+from bot.core.matching.embeddings.seed import SEED_PATH
 from bot.core.matching.embeddings.semantic import SemanticIndex
 from bot.core.matching.examples import Example, ExamplesError, load_examples
 from bot.core.matching.matcher import Matcher
@@ -94,6 +95,6 @@ def load_meaning(settings: EmbeddingSettings) -> MeaningModel | None:
     except (EncoderUnavailable, ConfidenceUnavailable, ExamplesError) as exc:
         log.warning("meaning model unavailable, answering with the lexical matcher alone: %s", exc)
         return None
-    cache = EmbeddingCache(settings.cache_path, encoder.sha256, encoder.dim)
+    cache = EmbeddingCache(settings.cache_path, encoder.sha256, encoder.dim, seed=SEED_PATH)
     gate = cached_gate(examples, settings.chatter_threshold, cache)
     return MeaningModel(settings, encoder, confidence, cache, examples, gate)

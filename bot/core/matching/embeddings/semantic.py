@@ -69,6 +69,7 @@ class Analysis:
     features: np.ndarray
     head_probability: np.ndarray  # per entry
     off_topic_probability: float
+    similarity: np.ndarray | None = None  # per entry: 0.5 nearest + 0.5 centroid, a cosine (shown as 0-1)
 
 
 FEATURE_NAMES = (
@@ -190,7 +191,7 @@ class SemanticIndex:
             ],
             dtype=np.float64,
         )
-        return Analysis(tuple(int(i) for i in order), rank, features, head, off_topic)
+        return Analysis(tuple(int(i) for i in order), rank, features, head, off_topic, similarity)
 
 
 def train_head(x: np.ndarray, y: np.ndarray, classes: int) -> Head:
