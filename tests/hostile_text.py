@@ -25,7 +25,7 @@ MENTIONS = "<@&123456789012345678> @everyone"
 FORGED_ROW = "\n  2026-10-30T00:00:00+00:00  e-9999     purchase       +500  → 999"
 
 MEMBER_ID, AGENCY_ID = "fl-mallory", "ag-evil"
-MEMBER_NAME = f"Mallory `x` {LINK} {MENTIONS}\n# Forged section header"
+MEMBER_NAME = f"Mallory `x` {LINK}\n# Forged header"  # within the importer's 100-character cap on names
 AGENCY_NAME = "Evil **Agency** ||spoiler|| [click](https://evil.example/agency)\x1b[2J"
 BILLING = "[Visa](https://evil.example/card) \u202eevil"
 NOTE = f"[click here](http://evil.example/note) {MENTIONS}{FORGED_ROW}\x1b[2J"
