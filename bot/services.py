@@ -18,6 +18,7 @@ from bot.core.channel.desk import SupportDesk
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.knowledge.watch import KnowledgeWatcher
+from bot.core.learning.loop import LearningLoop
 from bot.core.ledger import open_ledger_worker
 from bot.core.ledger.service import AsyncLedgerService
 from bot.core.ledger.worker import LedgerWorker
@@ -38,6 +39,7 @@ class Services:
     knowledge: KnowledgeStore | None = None  # moderators' writes to knowledge/, published to the engine
     knowledge_watcher: KnowledgeWatcher | None = None  # picks up edits made on disk (None: watching off)
     ledger: AsyncLedgerService | None = None  # the Connects ledger: access-checked, logged reads
+    learning: LearningLoop | None = None  # picks, votes and teaching become candidate examples (None: off)
     # The ledger's own thread and source: opened and closed here; cogs go through `ledger` only.
     ledger_worker: LedgerWorker | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
@@ -76,6 +78,9 @@ def build_services(
         knowledge_watcher=watcher,
     )
     services.on_close(feedback.close)
+    services.learning = LearningLoop.from_settings(settings, engine)
+    if services.learning is not None:
+        services.on_close(services.learning.close)
     # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).
     worker = open_ledger_worker(settings.ledger.path)
     services.ledger_worker = worker

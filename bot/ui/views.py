@@ -69,6 +69,12 @@ class FeedbackButton(
             store.record_vote, interaction.message.id, interaction.user.id, self.entry_id, self.helpful
         )
         text = THANKS[self.helpful] if outcome is not VoteOutcome.UNCHANGED else "You already voted that way."
+        learning = _services(interaction).learning
+        if learning is not None and outcome is not VoteOutcome.UNCHANGED:
+            message_id, voter = interaction.message.id, interaction.user.id
+            learning.submit_background(
+                learning.note_vote_on_message, store.post_for_message, message_id, voter, self.entry_id, self.helpful
+            )
         await safe_send(interaction, text, ephemeral=True)
 
 
@@ -119,6 +125,10 @@ class PickButton(
                     asker_id=self.asker_id,
                 ),
             )
+            learning = services.learning
+            if learning is not None:
+                question = _asked_text(message)
+                learning.submit_background(learning.note_pick, question, entry.id, self.asker_id, message.id)
 
 
 def _asked_text(message: discord.Message) -> str:
