@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.core.learning.guard import Guard
@@ -53,5 +51,3 @@ def test_the_baseline_is_the_model_in_service_and_is_computed_once(guard: Guard,
     second = guard.check([], [Example(q.text, q.topic) for q in holdout])
     assert first.before == second.before
     assert len(calls) == (2 if guard.retrain_confidence else 1)  # only the candidate's decisions: no baseline
-
-
