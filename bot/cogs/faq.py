@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.faq_learned import FaqLearned
 from bot.cogs.faq_moderation import FaqModeration
 from bot.core.errors import EntryNotFound
 from bot.ui.embeds import answer_embed, clip
@@ -59,7 +60,12 @@ class FaqBrowse:
 
 
 class FaqCog(
-    FaqModeration, FaqBrowse, commands.GroupCog, group_name="faq", group_description="Browse the Connects FAQ"
+    FaqLearned,
+    FaqModeration,
+    FaqBrowse,
+    commands.GroupCog,
+    group_name="faq",
+    group_description="Browse the Connects FAQ",
 ):
     """The /faq command group."""
 

@@ -111,8 +111,11 @@ class PickButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         services = _services(interaction)
         entry = services.engine.kb.entry(self.entry_id)
+        message, learning = interaction.message, services.learning
+        if message is not None and learning is not None:
+            # Queued before the reply, so anything that follows the reply finds the candidate recorded.
+            learning.submit_background(learning.note_pick, _asked_text(message), entry.id, self.asker_id, message.id)
         await interaction.response.edit_message(content=None, embed=answer_embed(entry), view=feedback_view(entry.id))
-        message = interaction.message
         if message is not None:
             services.feedback.submit_background(
                 services.feedback.record_post,
@@ -125,10 +128,6 @@ class PickButton(
                     asker_id=self.asker_id,
                 ),
             )
-            learning = services.learning
-            if learning is not None:
-                question = _asked_text(message)
-                learning.submit_background(learning.note_pick, question, entry.id, self.asker_id, message.id)
 
 
 def _asked_text(message: discord.Message) -> str:
