@@ -194,6 +194,20 @@ class InsightsSettings:
 
 
 @dataclass(frozen=True, config=SECTION)
+class LearningSettings:
+    """The learning loop (documented in config.yaml): members' picks and votes become candidate examples."""
+
+    enabled: Flag = True
+    path: WrittenPath = Path("data/learning.sqlite3")
+    examples_file: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*\.yaml$")] = "learned.yaml"
+    auto_accept: Flag = False
+    auto_accept_per_member: Annotated[int, Strict(), Field(ge=0)] = 1
+    retrain_confidence: Flag = True
+    guard_folds: Annotated[int, Strict(), Field(ge=2, le=10)] = 5
+    guard_tolerance: Fraction = 0.005
+
+
+@dataclass(frozen=True, config=SECTION)
 class DiscordSettings:
     guild_ids: Snowflakes = ()
     support_channel_ids: Snowflakes = ()
@@ -234,6 +248,7 @@ class Settings:
     embedding: Annotated[EmbeddingSettings, _null_means({})] = Field(default_factory=dict)
     catch_up: Annotated[CatchUpSettings, _null_means({})] = Field(default_factory=dict)
     insights: Annotated[InsightsSettings, _null_means({})] = Field(default_factory=dict)
+    learning: Annotated[LearningSettings, _null_means({})] = Field(default_factory=dict)
     log_level: LogLevel = "INFO"
 
 

@@ -21,6 +21,7 @@ from bot.core.insights.decision_log import DecisionLog
 from bot.core.insights.digest import SystemClock, WallClock
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.knowledge.watch import KnowledgeWatcher
+from bot.core.learning.loop import LearningLoop
 from bot.core.ledger import open_ledger_worker
 from bot.core.ledger.service import AsyncLedgerService
 from bot.core.ledger.worker import LedgerWorker
@@ -42,6 +43,7 @@ class Services:
     knowledge: KnowledgeStore | None = None  # moderators' writes to knowledge/, published to the engine
     knowledge_watcher: KnowledgeWatcher | None = None  # picks up edits made on disk (None: watching off)
     ledger: AsyncLedgerService | None = None  # the Connects ledger: access-checked, logged reads
+    learning: LearningLoop | None = None  # picks, votes and teaching become candidate examples (None: off)
     # The ledger's own thread and source: opened and closed here; cogs go through `ledger` only.
     ledger_worker: LedgerWorker | None = None
     # What is switched off and why (a damaged or read-only database): posted once to the log channel.
@@ -115,6 +117,9 @@ def build_services(
     services.on_close(decisions.close)
     services.handled = HandledMessages.open(settings.catch_up.path)
     services.on_close(services.handled.close)
+    services.learning = LearningLoop.from_settings(settings, engine)
+    if services.learning is not None:
+        services.on_close(services.learning.close)
     # The ledger file is created from the bundled demo ledger when missing (see bot.core.ledger).
     worker = open_ledger_worker(settings.ledger.path)
     services.ledger_worker = worker

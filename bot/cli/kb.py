@@ -9,6 +9,7 @@ from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import settings_from
 from bot.cli.kb_eval import register_eval
 from bot.cli.kb_insights import register_insights
+from bot.cli.kb_learned import register_learned
 from bot.cli.kb_queue import register_queue
 from bot.cli.kb_versions import register_versions
 from bot.core.errors import KnowledgeError
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     register_versions(commands)
     register_queue(commands)
     register_insights(commands)
+    register_learned(commands)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.faq_insights import FaqInsights
+from bot.cogs.faq_learned import FaqLearned
 from bot.cogs.faq_moderation import FaqModeration
 from bot.core.errors import EntryNotFound
 from bot.ui.embeds import answer_embed, clip
@@ -61,6 +62,7 @@ class FaqBrowse:
 
 class FaqCog(
     FaqInsights,
+    FaqLearned,
     FaqModeration,
     FaqBrowse,
     commands.GroupCog,

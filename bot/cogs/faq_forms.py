@@ -200,6 +200,9 @@ class FaqForms:
         )
         if change is None:
             return
+        learning = self.services.learning
+        if learning is not None:
+            learning.submit_background(learning.note_teach, original, change.entry_id, interaction.user.id)
         decision = self.services.engine.decide(original)
         if (decision.action, decision.entry_id) == ("answer", change.entry_id):
             note = f"The original message now gets `{change.entry_id}`."

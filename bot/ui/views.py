@@ -72,6 +72,12 @@ class FeedbackButton(
         if decisions is not None and outcome is not VoteOutcome.UNCHANGED:
             decisions.note_vote(interaction.message.id, self.helpful, changed=outcome is VoteOutcome.CHANGED)
         text = THANKS[self.helpful] if outcome is not VoteOutcome.UNCHANGED else "You already voted that way."
+        learning = _services(interaction).learning
+        if learning is not None and outcome is not VoteOutcome.UNCHANGED:
+            message_id, voter = interaction.message.id, interaction.user.id
+            learning.submit_background(
+                learning.note_vote_on_message, store.post_for_message, message_id, voter, self.entry_id, self.helpful
+            )
         await safe_send(interaction, text, ephemeral=True)
 
 
@@ -108,6 +114,10 @@ class PickButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         services = _services(interaction)
         entry = services.engine.kb.entry(self.entry_id)
+        message, learning = interaction.message, services.learning
+        if message is not None and learning is not None:
+            # Queued before the reply, so anything that follows the reply finds the candidate recorded.
+            learning.submit_background(learning.note_pick, _asked_text(message), entry.id, self.asker_id, message.id)
         await interaction.response.edit_message(content=None, embed=answer_embed(entry), view=feedback_view(entry.id))
         message = interaction.message
         if message is not None and services.decisions is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
@@ -17,6 +18,7 @@ from rapidfuzz import fuzz, process, utils
 from bot.config import MatcherSettings, Settings
 from bot.core.knowledge.loader import load_knowledge
 from bot.core.knowledge.model import Entry, KnowledgeBase
+from bot.core.matching import text as textmod
 from bot.core.matching.embeddings.meaning import MeaningModel, load_meaning
 from bot.core.matching.embeddings.ranker import MeaningRanker
 from bot.core.matching.matcher import Candidate, Decision, Matcher
@@ -35,6 +37,7 @@ class AnswerEngine:
         self._kb = kb
         self._swap_lock = threading.Lock()
         self._search_keys = _search_keys(kb)
+        self._learned: dict[str, str | None] = {}  # learned_key(question) -> entry id, None: stay silent
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerEngine:
@@ -62,6 +65,9 @@ class AnswerEngine:
 
     def decide(self, text: str, context: str | None = None) -> Decision:
         """Decide answer / suggest / silent for a message; context is its thread's opening question."""
+        learned = self._learned_decision(text)
+        if learned is not None:
+            return learned
         ranker = self._ranker
         if ranker is not None:
             return ranker.decide(text, context)
@@ -69,6 +75,9 @@ class AnswerEngine:
 
     def decide_quickly(self, text: str) -> Decision | None:
         """The decision for text when it needs no sentence encoder (chatter, a known phrasing, no model), else None."""
+        learned = self._learned_decision(text)
+        if learned is not None:
+            return learned
         ranker = self._ranker
         return self._matcher.decide(text) if ranker is None else ranker.decide_without_model(text)
 
@@ -120,6 +129,38 @@ class AnswerEngine:
             self._matcher, self._ranker, self._kb, self._search_keys = matcher, ranker, kb, keys
         log.info("knowledge base in service: %d entries, %d rules", len(kb.entries), len(kb.rules))
 
+    def use_meaning(self, meaning: MeaningModel) -> None:
+        """Serve with another meaning model (the learning loop's retrained one); blocks while its head is built."""
+        while True:
+            kb, matcher = self._kb, self._matcher
+            ranker = meaning.ranker(kb, matcher)
+            with self._swap_lock:
+                if self._kb is kb:  # else a moderator's edit came in meanwhile: build for the new base
+                    self._meaning, self._ranker = meaning, ranker
+                    log.info("meaning model retrained on %d examples in service", len(meaning.examples))
+                    return
+
+    def use_learned(self, answers: Mapping[str, str | None]) -> None:
+        """Give these questions (by learned_key) the entry the community taught, or silence (None).
+
+        An accepted example asked again word for word is answered like a taught phrasing: the learning
+        loop puts its examples here once the guard has let them in.
+        """
+        self._learned = dict(answers)
+
+    def _learned_decision(self, text: str) -> Decision | None:
+        learned = self._learned
+        key = learned_key(text) if learned else ""
+        if key not in learned:
+            return None
+        entry_id = learned[key]
+        if entry_id is None:
+            return Decision("silent", None, 0.0, (), "silent: learned from the community as off-topic")
+        if entry_id not in self._kb.entries:
+            return None
+        reason = f"answer: {entry_id} (a question learned from the community)"
+        return Decision("answer", entry_id, 1.0, (Candidate(entry_id, 1.0, text),), reason)
+
     def _install(self, kb: KnowledgeBase, ranker: MeaningRanker) -> None:
         """Put a retrained ranker in service, unless a newer knowledge base replaced kb meanwhile."""
         with self._swap_lock:
@@ -132,6 +173,11 @@ class AnswerEngine:
         kb = load_knowledge(path)
         self.replace(kb)
         return kb
+
+
+def learned_key(text: str) -> str:
+    """A question folded the way known phrasings are: case, punctuation and spacing don't count."""
+    return " ".join(textmod.words(text))
 
 
 def _search_keys(kb: KnowledgeBase) -> dict[str, str]:

@@ -1,0 +1,151 @@
+"""The learning loop end to end: a pick becomes a candidate, a moderator accepts it on /faq learned, the guard
+lets it serve and the log channel says so, and the same question is answered; one member's fifty wrong picks
+change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core.learning import candidates as cs
+from bot.core.matching.examples import read_examples
+from tests.e2e.conftest import RunningBot, StartBot, World, find_text
+from tests.e2e.payloads import DEFERRED_UPDATE, EPHEMERAL, UPDATE_MESSAGE
+from tests.e2e.test_moderation import button
+from tests.e2e.test_unanswered_groups import press, select_of
+
+GUARD_SECONDS = 120.0  # the guard retrains five folds in the background: seconds, on a busy machine more
+
+
+@pytest.fixture
+def log_channel(world: World) -> int:
+    return world.fake.add_channel(world.guild_id, "kb-log")
+
+
+def suggested(running: RunningBot) -> tuple[str, str, str]:
+    """A labelled member question the engine in service suggests for, and its first two suggestions."""
+    text = find_text(running.services, "suggest")
+    first, second = (c.entry_id for c in running.services.engine.decide(text).candidates[:2])
+    return text, first, second
+
+
+async def suggest_and_pick(world: World, running: RunningBot, asker: int, question: str, entry_id: str) -> int:
+    """The asker posts question, gets "Did you mean…" and picks entry_id; return the answer message id."""
+    msg = await world.fake.post_message(world.support_id, asker, question)
+    outcome = await running.outcome(msg["id"])
+    assert outcome.action == "suggest"
+    (reply,) = [r for r in world.fake.replies_to(int(msg["id"])) if r.response["id"] == str(outcome.reply_id)]
+    ids = [b["custom_id"] for b in reply.json["components"][0]["components"]]
+    assert f"pick:{asker}:{entry_id}" in ids
+    picked = await world.fake.click(outcome.reply_id, f"pick:{asker}:{entry_id}", user_id=asker)
+    await world.fake.wait_for_callback(picked)
+    assert picked.callback_type == UPDATE_MESSAGE
+    return outcome.reply_id
+
+
+async def open_learned(world: World) -> Any:
+    ix = await world.fake.slash("faq learned", user_id=world.moderator, channel_id=world.support_id)
+    await world.fake.wait_for_callback(ix)
+    assert ix.callback_data["flags"] & EPHEMERAL
+    await world.fake.wait_for_request("PATCH", rf"/webhooks/\d+/{ix.token}/messages/@original")
+    return ix
+
+
+async def test_a_pick_becomes_a_candidate_and_accepting_it_makes_the_question_answered(
+    world: World, start_bot: StartBot, log_channel: int, tmp_path: Path
+) -> None:
+    running = await start_bot(log_channel_id=log_channel, entry_cooldown_seconds=0)
+    learning = running.services.learning
+    assert learning is not None
+    question, right, _ = suggested(running)
+    await suggest_and_pick(world, running, world.alice, question, right)
+    (candidate,) = await learning.submit(learning.to_review)
+    assert (candidate.question, candidate.entry_id, candidate.signal, candidate.who) == (
+        question,
+        right,
+        "pick",
+        world.alice,
+    )
+
+    stranger = await world.fake.slash("faq learned", user_id=world.bob, channel_id=world.support_id)
+    await world.fake.wait_for_callback(stranger)
+    assert stranger.callback_data["flags"] & EPHEMERAL and "embeds" not in stranger.callback_data
+
+    page = await open_learned(world)
+    embed = page.original_message["embeds"][0]
+    assert embed["title"] == "Learned from members: 1 to review"
+    assert f"> {question}" in embed["description"] and f"Members say: `{right}`" in embed["description"]
+    assert f"<@{world.alice}> picked it (asker)" in embed["fields"][0]["value"]
+    other = await world.fake.click(
+        int(page.original_message["id"]), button(page.original_message, "Reject"), user_id=world.bob
+    )
+    await world.fake.wait_for_callback(other)
+    assert "belong to the moderator" in other.callback_data["content"]
+
+    since = len(world.fake.requests)
+    accepted = await press(world, page, button(page.original_message, f"Accept as {right}"))
+    assert accepted.callback_type == DEFERRED_UPDATE
+    note = await world.fake.wait_for_request("POST", rf"/webhooks/\d+/{accepted.token}$", since=since)
+    assert note.json["content"].startswith(f"Accepted #{candidate.id} as `{right}`.")
+    logged = await world.fake.wait_for_request(
+        "POST", rf"/channels/{log_channel}/messages", lambda r: "now serve" in r.json["content"], timeout=GUARD_SECONDS
+    )
+    assert logged.json["allowed_mentions"] == {"parse": []}
+    learned = read_examples(tmp_path / "knowledge" / "examples" / "learned.yaml")
+    assert [(e.text, e.entry_id) for e in learned] == [(question, right)]
+
+    msg = await world.fake.post_message(world.support_id, world.bob, question)
+    outcome = await running.outcome(msg["id"])
+    assert (outcome.action, outcome.entry_id) == ("answer", right)
+
+
+async def test_a_moderator_moves_a_not_helpful_candidate_to_another_entry(world: World, start_bot: StartBot) -> None:
+    running = await start_bot(entry_cooldown_seconds=0)
+    question, right, wrong = suggested(running)
+    answer_id = await suggest_and_pick(world, running, world.alice, question, wrong)
+    down = await world.fake.click(answer_id, f"fb:unhelpful:{wrong}", user_id=world.alice)
+    await world.fake.wait_for_callback(down)
+    learning = running.services.learning
+    pick, vote = await learning.submit(learning.to_review)
+    assert (pick.entry_id, pick.signals[0].by_asker) == (wrong, True)
+    assert (vote.entry_id, vote.not_entry, vote.signal) == (None, wrong, "not_helpful")
+
+    page = await open_learned(world)
+    turned = await press(world, page, button(page.original_message, "Next ▶"))
+    assert turned.callback_type == UPDATE_MESSAGE
+    assert f"Members say: not `{wrong}`" in page.original_message["embeds"][0]["description"]
+    assert button(page.original_message, "Accept (pick an entry first)")
+    moved = await press(world, page, select_of(page.original_message)["custom_id"], values=[right])
+    assert moved.callback_type == UPDATE_MESSAGE
+    since = len(world.fake.requests)
+    await press(world, page, button(page.original_message, f"Accept as {right}"))
+    await world.fake.wait_for_request(
+        "POST", r"/webhooks/\d+/[^/]+$", lambda r: "Accepted" in r.json["content"], since=since
+    )
+    await asyncio.to_thread(learning.wait_for_retraining)
+    assert (await learning.submit(learning.store.get, vote.id)).result == right
+
+
+async def test_one_member_picking_the_wrong_suggestion_fifty_times_changes_nothing_others_see(
+    world: World, start_bot: StartBot, tmp_path: Path
+) -> None:
+    running = await start_bot(entry_cooldown_seconds=0, member_rate_limit_count=1000)
+    learning = running.services.learning
+    learning.settings = dataclasses.replace(learning.settings, auto_accept=True)
+    engine = running.services.engine
+    question, _, wrong = suggested(running)
+    before, ranker = engine.decide(question), engine._ranker
+    for _ in range(50):
+        await suggest_and_pick(world, running, world.carol, question, wrong)
+    (candidate,) = await learning.submit(learning.to_review)
+    assert (candidate.entry_id, len(candidate.signals), candidate.status) == (wrong, 1, cs.PENDING)
+    assert await learning.submit(learning.store.with_status, cs.ACCEPTED, cs.SERVED) == []
+    assert not (tmp_path / "knowledge" / "examples" / "learned.yaml").exists()
+
+    msg = await world.fake.post_message(world.support_id, world.alice, question)
+    outcome = await running.outcome(msg["id"])
+    assert outcome.action == "suggest" and engine._ranker is ranker and engine.decide(question) == before
