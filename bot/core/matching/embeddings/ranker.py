@@ -30,6 +30,7 @@ from bot.core.matching.embeddings.semantic import Analysis, SemanticIndex
 from bot.core.matching.matcher import MAX_SENTENCES, MIN_WORDS, Candidate, Decision, Matcher
 
 UNGROUNDED = "silent: shares almost no words with the knowledge base (not embedded)"
+GATED = "chatter (the chatter gate): small talk, not a question"
 # A post asking more than this many questions is rare; embedding each costs a few milliseconds.
 MAX_QUESTIONS_PER_POST = 4
 
@@ -119,7 +120,7 @@ class MeaningRanker:
             reason = f"answer: best {entry_id} (exact known phrasing)"
             return Decision("answer", entry_id, 1.0, (Candidate(entry_id, 1.0, message),), reason), message
         if self._gate is not None and self._gate.is_chatter(message):
-            return Decision("silent", None, 0.0, (), "chatter (the chatter gate): small talk, not a question"), message
+            return Decision("silent", None, 0.0, (), GATED), message
         return None, message
 
     def score(self, text: str, lexical: dict[str, float] | None = None) -> Scored:
