@@ -20,6 +20,8 @@ from bot.core.matching.evaluation import load_chatter, load_questions
 from bot.core.matching.examples import Example, read_examples
 
 HOLDOUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "holdout.yaml"
+# The chatter bench/bench_discord.py replays: never trained on, so measured beside the holdout.
+CHANNEL_CHATTER = HOLDOUT.with_name("channel-chatter.yaml")
 
 
 def register_eval(commands: argparse._SubParsersAction) -> None:
@@ -59,6 +61,8 @@ def run_eval(args: argparse.Namespace) -> int:
         if aside:
             print(f"kept aside ({len(aside)} real posts; nothing trained, tuned or designed on them):")
             _print_part(sets, items, decisions, kept_aside=True, summary=args.summary)
+            print("every real post (the cross-validated part and the kept-aside part together):")
+            _print_part(sets, items, decisions, kept_aside=None, summary=True, only={i.source for i in aside})
         tuning = [(i, d) for i, d in zip(items, decisions, strict=True) if not i.kept_aside]
         print_calibration([i for i, _ in tuning], [d for _, d in tuning])
         print_entry_precision([i for i, _ in tuning], [d for _, d in tuning], args.summary)
@@ -71,12 +75,19 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _print_part(
-    sets: dict[str, list[Example]], items: list[Labelled], decisions: list, *, kept_aside: bool, summary: bool
+    sets: dict[str, list[Example]],
+    items: list[Labelled],
+    decisions: list,
+    *,
+    kept_aside: bool | None,
+    summary: bool,
+    only: set[str] | None = None,
 ) -> None:
-    for name in sets:
+    """Print each set's figures over its tuned-on part (kept_aside False), kept-aside part (True) or both (None)."""
+    for name in sets if only is None else [n for n in sets if n in only]:
         outcomes = Outcomes()
         for item, decision in zip(items, decisions, strict=True):
-            if item.source == name and item.kept_aside == kept_aside:
+            if item.source == name and kept_aside in (None, item.kept_aside):
                 outcomes.add(item, decision)
         if outcomes.answerable or outcomes.off_topic:
             _print(name, outcomes, summary)
@@ -90,6 +101,8 @@ def _extra_sets(args: argparse.Namespace) -> dict[str, list[Labelled]]:
     extra: dict[str, list[Labelled]] = {}
     if HOLDOUT.exists():
         extra[HOLDOUT.name] = [Labelled(q.text, q.topic) for q in load_questions(HOLDOUT)]
+    if CHANNEL_CHATTER.exists():
+        extra[CHANNEL_CHATTER.name] = [Labelled(t, None) for t in load_chatter(CHANNEL_CHATTER)]
     if args.questions:
         extra[Path(args.questions).name] = [Labelled(q.text, q.topic) for q in load_questions(args.questions)]
     if args.chatter:
