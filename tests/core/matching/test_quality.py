@@ -55,25 +55,34 @@ def test_labelled_data_is_large_and_uses_real_ids(engine: AnswerEngine):
 
 
 def test_real_forum_posts_cross_validated(cross_validated: dict[str, Outcomes]):
-    forum = cross_validated["forum-posts.yaml"]
-    summary = forum.summary()
-    assert forum.rate(forum.right) >= 0.60, summary
-    assert forum.rate(forum.wrong) <= 0.05, summary
-    assert forum.rate(forum.helped) >= 0.70, summary
-    assert forum.rate(forum.off_topic_silent, of_off_topic=True) >= 0.94, summary
+    # The part tuned on: 24 questions and 25 off-topic posts, folds by thread; one post is 4 points.
+    assert_floors(cross_validated["forum-posts.yaml"], right=0.70, wrong=0.05, helped=0.83, silent=0.92)
+
+
+def test_real_forum_posts_kept_aside(cross_validated: dict[str, Outcomes]):
+    # Threads nothing was trained, tuned or designed on (threads.py): 12 questions, 13 off-topic posts.
+    assert_floors(cross_validated["kept aside"], right=0.50, wrong=0.09, helped=0.83, silent=0.92)
+
+
+def assert_floors(outcomes: Outcomes, *, right: float, wrong: float, helped: float, silent: float) -> None:
+    summary = outcomes.summary()
+    assert outcomes.rate(outcomes.right) >= right, summary
+    assert outcomes.rate(outcomes.wrong) <= wrong, summary
+    assert outcomes.rate(outcomes.helped) >= helped, summary
+    assert outcomes.rate(outcomes.off_topic_silent, of_off_topic=True) >= silent, summary
 
 
 def test_member_questions_and_off_topic_cross_validated(cross_validated: dict[str, Outcomes]):
     questions, off_topic = cross_validated["member-questions.yaml"], cross_validated["off-topic.yaml"]
-    assert questions.rate(questions.right) >= 0.83, questions.summary()
-    assert questions.rate(questions.wrong) <= 0.03, questions.summary()
+    assert questions.rate(questions.right) >= 0.84, questions.summary()
+    assert questions.rate(questions.wrong) <= 0.025, questions.summary()
     assert off_topic.rate(off_topic.off_topic_silent, of_off_topic=True) >= 0.97, off_topic.summary()
 
 
 def test_holdout_never_trained_on(meaning_engine: AnswerEngine):
     holdout = [Labelled(q.text, q.topic) for q in load_questions(ROOT / "tests" / "data" / "holdout.yaml")]
     outcomes = tally(holdout, meaning_engine.decide)
-    assert outcomes.rate(outcomes.right) >= 0.85, outcomes.summary()
+    assert outcomes.rate(outcomes.right) >= 0.90, outcomes.summary()
     assert outcomes.rate(outcomes.wrong) <= 0.03, outcomes.summary()
 
 
