@@ -1,16 +1,25 @@
-"""Train the confidence model (bot/models/confidence.json) and choose its thresholds by cross-validation.
+"""Train the confidence models (bot/models/confidence.json) and choose their thresholds by cross-validation.
 
     python scripts/train_confidence.py [--config config.yaml] [--write]
 
 1. The labelled examples (knowledge/examples/: member questions, real forum posts, off-topic posts) are
-   split into 5 folds. For each fold the meaning head is trained without it, and every example of the
-   fold that reaches the model gets its features and whether the top-ranked entry was right: the
-   confidence model only ever learns from heads that did not see the text.
-2. Thresholds: the confidence model is itself cross-validated over those rows (fit on 4/5, predict
-   1/5) and the answer / suggest thresholds that do best on the held-out predictions are printed.
-   The objective puts precision first: a wrong answer costs four right ones, a post on an off-topic
-   message two, and the real forum posts count three times (they are what members write).
-3. With --write, the model fitted on all rows is written; put the printed thresholds in config.yaml.
+   split into 5 folds, real posts grouped by their thread; the threads kept aside (threads.py) take no
+   part in anything here but the last report. For each fold the meaning head is trained without it, and
+   every example of the fold that reaches the model gets its features and two labels: was the top-ranked
+   entry right, and was the right entry among the suggestions. The models only ever learn from heads
+   that did not see the text, nor its thread; real posts weigh FORUM_WEIGHT times a written question
+   (they are what the bot must be calibrated for).
+2. Both models are cross-validated over those rows (fit on 4 folds, predict the 5th), and the thresholds
+   are chosen on those held-out predictions:
+   - answer_confidence: recall at a fixed precision, the lowest threshold at which at most WRONG_TARGET
+     of the questions are answered wrongly and at most OFF_TOPIC_ANSWER_TARGET of the off-topic posts
+     get an answer;
+   - suggest_confidence: the lowest cost, where a question left without help costs 1, a suggestion
+     holding the right entry SUGGESTED_COST, and a suggestion on an off-topic post as much as a missed
+     question.
+3. The kept-aside threads are then decided by a head trained on everything else and the models fitted
+   on all rows: the estimate for real posts nobody tuned on. With --write, the models fitted on all
+   rows are written; put the printed thresholds in config.yaml.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,19 +37,48 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
 from bot.core.knowledge.loader import load_knowledge  # noqa: E402
-from bot.core.matching.cross_validation import FOLDS, fold_of, fold_rankers  # noqa: E402
+from bot.core.matching.cross_validation import FOLDS, fold_rankers  # noqa: E402
 from bot.core.matching.embeddings.cache import EmbeddingCache  # noqa: E402
 from bot.core.matching.embeddings.confidence import BUNDLED_CONFIDENCE, ConfidenceModel, fit_confidence  # noqa: E402
 from bot.core.matching.embeddings.encoder import load_encoder  # noqa: E402
 from bot.core.matching.embeddings.meaning import MeaningModel  # noqa: E402
 from bot.core.matching.embeddings.semantic import FEATURE_NAMES  # noqa: E402
-from bot.core.matching.examples import read_examples  # noqa: E402
+from bot.core.matching.examples import Example, load_examples  # noqa: E402
 from bot.core.matching.matcher import Matcher  # noqa: E402
 
 FORUM_WEIGHT = 3.0
-WRONG_COST = 4.0
-OFF_TOPIC_COST = 2.0
-HELPED_VALUE = 0.3
+WRONG_TARGET = 0.015
+OFF_TOPIC_ANSWER_TARGET = 0.01
+SUGGESTED_COST = 0.3
+GRID = np.round(np.arange(0.10, 0.976, 0.025), 3)
+
+
+@dataclass
+class Row:
+    """One example as the bot saw it: decided early (early_answer: the entry, or None for silence), or scored."""
+
+    example: Example
+    weight: float
+    fold: int
+    features: np.ndarray | None = None
+    top: tuple[str, ...] = ()
+    near_miss: bool = False
+    early_answer: str | None = None
+    p_answer: float = 0.0
+    p_suggest: float = 0.0
+
+    def outcome(self, answer_at: float, suggest_at: float) -> str:
+        """'right' | 'wrong' | 'suggest-hit' | 'suggest-miss' | 'silent'."""
+        truth = self.example.entry_id
+        if self.features is None:
+            if self.early_answer is None:
+                return "silent"
+            return "right" if self.early_answer == truth else "wrong"
+        if self.p_answer >= answer_at and not self.near_miss:
+            return "right" if self.top[0] == truth else "wrong"
+        if self.p_suggest >= suggest_at:
+            return "suggest-hit" if truth in self.top else "suggest-miss"
+        return "silent"
 
 
 def main() -> int:
@@ -55,41 +93,40 @@ def main() -> int:
     cache = EmbeddingCache(settings.embedding.cache_path, encoder.sha256, encoder.dim)
     n = len(FEATURE_NAMES)
     placeholder = ConfidenceModel(np.zeros(n), np.ones(n), np.zeros(n), 0.0)
-    examples, weights, files = [], [], []
-    for path in sorted(Path(settings.embedding.examples_path).glob("*.yaml")):
-        for example in read_examples(path):
-            examples.append(example)
-            weights.append(FORUM_WEIGHT if "forum" in path.name else 1.0)
-            files.append(path.name)
+    examples = [e for e in load_examples(settings.embedding.examples_path) if not e.lenient]
     meaning = MeaningModel(settings.embedding, encoder, placeholder, cache, examples)
     assignment, rankers = fold_rankers(meaning, kb, matcher, examples, FOLDS)
-
-    rows, right, row_weight, row_item = [], [], [], []
-    for i, (example, fold) in enumerate(zip(examples, assignment, strict=True)):
-        early, query = rankers[fold].before_model(example.text)
-        if early is not None:
-            continue
-        scored = rankers[fold].score(query)
-        best = rankers[fold].index.entry_ids[scored.analysis.order[0]]
-        rows.append(scored.analysis.features)
-        right.append(float(example.entry_id == best))
-        row_weight.append(weights[i])
-        row_item.append((i, scored.analysis.order[:3], rankers[fold].index.entry_ids))
-    x, y, w = np.array(rows), np.array(right), np.array(row_weight)
-    print(f"{len(examples)} examples, {len(rows)} reach the model, top-1 right on {y.mean():.1%} of those")
-
-    held_out = np.zeros(len(rows))
-    part = np.array(fold_of(rows, FOLDS, seed=1))
+    rows = [
+        score_row(rankers[fold], e, fold, settings.embedding.min_lexical_score)
+        for e, fold in zip(examples, assignment, strict=True)
+    ]
+    tuning = [r for r in rows if r.fold < FOLDS]
+    aside = [r for r in rows if r.fold == FOLDS]
+    scored = [r for r in tuning if r.features is not None]
+    x = np.array([r.features for r in scored])
+    top1 = np.array([float(r.top[0] == r.example.entry_id) for r in scored])
+    top_k = np.array([float(r.example.entry_id in r.top) for r in scored])
+    w = np.array([r.weight for r in scored])
+    folds = np.array([r.fold for r in scored])
+    print(
+        f"{len(tuning)} examples tuned on ({len(aside)} kept aside), {len(scored)} reach the model; "
+        f"top-1 right on {top1.mean():.1%}, the right entry among the suggestions on {top_k.mean():.1%} of those"
+    )
     for k in range(FOLDS):
-        model = fit_confidence(x[part != k], y[part != k])
-        held_out[part == k] = [model.probability(f) for f in x[part == k]]
-    best = choose_thresholds(held_out, row_item, examples, w)
-    print(f"chosen by cross-validation: answer_confidence {best[0]:.3f}, suggest_confidence {best[1]:.3f}")
-    for name in sorted(set(files)):
-        chosen = [k for k, (i, _, _) in enumerate(row_item) if files[i] == name]
-        total = [i for i, f in enumerate(files) if f == name]
-        report(name, held_out[chosen], [row_item[k] for k in chosen], examples, total, *best[:2])
-    final = fit_confidence(x, y)
+        answer = fit_confidence(x[folds != k], top1[folds != k], weight=w[folds != k])
+        suggest = fit_confidence(x[folds != k], top_k[folds != k], weight=w[folds != k])
+        for r in (r for r in scored if r.fold == k):
+            r.p_answer, r.p_suggest = answer.probability(r.features), suggest.probability(r.features)
+    answer_at, suggest_at = choose_thresholds(tuning)
+    print(f"chosen by cross-validation: answer_confidence {answer_at:.3f}, suggest_confidence {suggest_at:.3f}")
+    print("cross-validated:")
+    report(tuning, answer_at, suggest_at)
+    final = fit_confidence(x, top1, weight=w)
+    final = ConfidenceModel(final.mean, final.scale, final.weights, final.bias, fit_confidence(x, top_k, weight=w))
+    for r in (r for r in aside if r.features is not None):
+        r.p_answer, r.p_suggest = final.probability(r.features), final.suggest_probability(r.features)
+    print("kept aside (decided by a head and models that never saw them, at the thresholds above):")
+    report(aside, answer_at, suggest_at)
     print("weights:", dict(zip(FEATURE_NAMES, final.weights.round(3).tolist(), strict=True)))
     if args.write:
         BUNDLED_CONFIDENCE.write_text(json.dumps(final.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -98,54 +135,73 @@ def main() -> int:
     return 0
 
 
-def outcomes(p, row_item, examples, answer_at, suggest_at):
-    """Per example reaching the model: 'right' | 'wrong' | 'suggest-hit' | 'suggest-miss' | 'silent'."""
-    out = []
-    for prob, (i, top, ids) in zip(p, row_item, strict=True):
-        truth = examples[i].entry_id
-        if prob >= answer_at:
-            out.append(("right" if ids[top[0]] == truth else "wrong", i))
-        elif prob >= suggest_at:
-            out.append(("suggest-hit" if truth in {ids[t] for t in top} else "suggest-miss", i))
-        else:
-            out.append(("silent", i))
+def score_row(ranker, example: Example, fold: int, min_lexical: float) -> Row:
+    """The example as the ranker sees it (the same order of checks as MeaningRanker.decide)."""
+    row = Row(example, FORUM_WEIGHT if "forum" in example.origin else 1.0, fold)
+    early, query = ranker.before_model(example.text)
+    if early is not None:
+        row.early_answer = early.entry_id if early.action == "answer" else None
+        return row
+    lexical = ranker.lexical(query)
+    if max(lexical.values(), default=0.0) < min_lexical:
+        return row
+    scored = ranker.score(query, lexical)
+    order = scored.analysis.order
+    ids = ranker.index.entry_ids
+    row.features = scored.analysis.features
+    row.top = tuple(ids[i] for i in order[: ranker._settings.suggest_limit])
+    row.near_miss = ranker.index.is_near_miss(scored.vector, order[0])
+    return row
+
+
+def rates(rows: list[Row], answer_at: float, suggest_at: float) -> dict[str, float]:
+    """Weighted rates over the questions (right, wrong, helped) and the off-topic posts (answered, posted)."""
+    q = [r for r in rows if r.example.entry_id is not None]
+    o = [r for r in rows if r.example.entry_id is None]
+    qw, ow = sum(r.weight for r in q) or 1.0, sum(r.weight for r in o) or 1.0
+    out = {"right": 0.0, "wrong": 0.0, "helped": 0.0, "off_answered": 0.0, "off_posted": 0.0, "cost": 0.0}
+    for r in q:
+        what = r.outcome(answer_at, suggest_at)
+        out["right"] += r.weight * (what == "right") / qw
+        out["wrong"] += r.weight * (what == "wrong") / qw
+        out["helped"] += r.weight * (what in ("right", "suggest-hit")) / qw
+        out["cost"] += r.weight * {"right": 0.0, "suggest-hit": SUGGESTED_COST}.get(what, 1.0)
+    for r in o:
+        what = r.outcome(answer_at, suggest_at)
+        out["off_answered"] += r.weight * (what in ("right", "wrong")) / ow
+        out["off_posted"] += r.weight * (what != "silent") / ow
+        out["cost"] += r.weight * (what != "silent")
     return out
 
 
-def choose_thresholds(p, row_item, examples, w):
-    best = None
-    for answer_at in np.arange(0.30, 0.975, 0.025):
-        for suggest_at in np.arange(0.10, answer_at + 1e-9, 0.025):
-            score = 0.0
-            for (what, i), weight in zip(outcomes(p, row_item, examples, answer_at, suggest_at), w, strict=True):
-                if examples[i].entry_id is None:
-                    score -= OFF_TOPIC_COST * weight * (what != "silent")
-                else:
-                    score += weight * (
-                        (what == "right") - WRONG_COST * (what == "wrong") + HELPED_VALUE * (what == "suggest-hit")
-                    )
-            if best is None or score > best[2]:
-                best = (float(answer_at), float(suggest_at), score)
-    return best
-
-
-def report(name, p, row_item, examples, total, answer_at, suggest_at):
-    """Print a set's cross-validated figures; examples that never reach the model count as silent."""
-    counts = Counter(
-        (examples[i].entry_id is None, what) for what, i in outcomes(p, row_item, examples, answer_at, suggest_at)
+def choose_thresholds(rows: list[Row]) -> tuple[float, float]:
+    """Answer: the lowest threshold within the precision targets; suggest: the cheapest below it."""
+    answer_at = next(
+        (
+            float(a)
+            for a in GRID
+            if (m := rates(rows, a, 2.0))["wrong"] <= WRONG_TARGET and m["off_answered"] <= OFF_TOPIC_ANSWER_TARGET
+        ),
+        float(GRID[-1]),
     )
-    answerable = sum(1 for i in total if examples[i].entry_id is not None)
-    off_topic = len(total) - answerable
-    right, wrong = counts[(False, "right")], counts[(False, "wrong")]
-    helped = right + counts[(False, "suggest-hit")]
-    posted = sum(v for (is_off, what), v in counts.items() if is_off and what != "silent")
-    line = f"  {name}: "
-    if answerable:
-        line += f"right {right / answerable:.1%}, wrong {wrong / answerable:.1%}, helped {helped / answerable:.1%} "
-        line += f"of {answerable}; "
-    if off_topic:
-        line += f"off-topic: nothing posted on {1 - posted / off_topic:.1%} of {off_topic}"
-    print(line)
+    costs = [(rates(rows, answer_at, s)["cost"], float(s)) for s in GRID]
+    return answer_at, min(costs)[1]
+
+
+def report(rows: list[Row], answer_at: float, suggest_at: float) -> None:
+    """Print each set's figures, unweighted, as members would count them."""
+    for name in sorted({r.example.origin for r in rows}):
+        part = [r for r in rows if r.example.origin == name]
+        q = [r.outcome(answer_at, suggest_at) for r in part if r.example.entry_id is not None]
+        o = [r.outcome(answer_at, suggest_at) for r in part if r.example.entry_id is None]
+        line = f"  {name}: "
+        if q:
+            right, wrong, hit = q.count("right"), q.count("wrong"), q.count("suggest-hit")
+            line += f"right {right / len(q):.1%}, wrong {wrong / len(q):.1%}, "
+            line += f"helped {(right + hit) / len(q):.1%} of {len(q)}; "
+        if o:
+            line += f"off-topic: nothing posted on {o.count('silent') / len(o):.1%} of {len(o)}"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`python -m bot kb eval`: answer quality held-in, cross-validated and held-out, as members see it."""
+"""`python -m bot kb eval`: answer quality held-in, cross-validated, kept aside and held out, as members see it."""
 
 from __future__ import annotations
 
@@ -7,13 +7,23 @@ from pathlib import Path
 
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
+from bot.cli.kb_eval_tables import print_calibration, print_entry_precision, print_gate_false_positives
 from bot.cli.numbers import whole_number
 from bot.core.insights.quality import outcome_figures, quality_path, save_quality
-from bot.core.matching.cross_validation import FOLDS, Labelled, Outcomes, cross_validate, tally
+from bot.core.matching.cross_validation import (
+    FOLDS,
+    Labelled,
+    Outcomes,
+    cross_validate,
+    labelled_from_examples,
+    tally,
+)
 from bot.core.matching.evaluation import load_chatter, load_questions
-from bot.core.matching.examples import read_examples
+from bot.core.matching.examples import Example, read_examples
 
 HOLDOUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "holdout.yaml"
+# The chatter bench/bench_discord.py replays: never trained on, so measured beside the holdout.
+CHANNEL_CHATTER = HOLDOUT.with_name("channel-chatter.yaml")
 
 
 def register_eval(commands: argparse._SubParsersAction) -> None:
@@ -30,48 +40,77 @@ def register_eval(commands: argparse._SubParsersAction) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    """Print the figures for every examples file, then the cross-validated and held-out ones."""
+    """Print the figures for every examples file, then the cross-validated, kept-aside and held-out ones."""
     settings = settings_from(args)
     engine = engine_from(settings)
-    sets = _labelled_sets(settings.embedding.examples_path)
+    sets = _example_sets(settings.embedding.examples_path)
     meaning = engine.meaning
     print(f"engine: {'meaning model (' + meaning.encoder.name + ') + lexical' if meaning else 'lexical matcher only'}")
     print("held-in (the head in service trained on these examples):" if meaning else "labelled examples:")
-    figures: dict[str, dict[str, object]] = {"held_in": {}, "cross_validated": {}, "held_out": {}}
-    for name, items in sets.items():
-        figures["held_in"][name] = _print(name, tally(items, engine.decide), args.summary)
-    if meaning is not None and args.folds > 1:
-        print(f"cross-validated ({args.folds} folds; each decided by a head trained without its fold):")
-        pooled = [item for items in sets.values() for item in items]
-        decisions = cross_validate(meaning, engine.kb, engine.matcher, pooled, args.folds)
-        for name in sets:
-            outcomes = Outcomes()
-            for item, decision in zip(pooled, decisions, strict=True):
-                if item.source == name:
-                    outcomes.add(item, decision)
-            figures["cross_validated"][name] = _print(name, outcomes, args.summary)
+    figures: dict[str, dict[str, object]] = {"held_in": {}, "cross_validated": {}, "kept_aside": {}, "held_out": {}}
+    for name, examples in sets.items():
+        figures["held_in"][name] = _print(name, tally(labelled_from_examples(examples), engine.decide), args.summary)
     extra = _extra_sets(args)
+    if meaning is not None and args.folds > 1:
+        pooled = [e for examples in sets.values() for e in examples]
+        items = labelled_from_examples(pooled)
+        decisions = cross_validate(meaning, engine.kb, engine.matcher, pooled, args.folds)
+        print(
+            f"cross-validated ({args.folds} folds, real posts grouped by thread; each decided by a head trained "
+            "without its fold; the kept-aside threads take no part):"
+        )
+        figures["cross_validated"] = _print_part(sets, items, decisions, kept_aside=False, summary=args.summary)
+        aside = [item for item in items if item.kept_aside]
+        if aside:
+            print(f"kept aside ({len(aside)} real posts; nothing trained, tuned or designed on them):")
+            figures["kept_aside"] = _print_part(sets, items, decisions, kept_aside=True, summary=args.summary)
+            print("every real post (the cross-validated part and the kept-aside part together):")
+            _print_part(sets, items, decisions, kept_aside=None, summary=True, only={i.source for i in aside})
+        tuning = [(i, d) for i, d in zip(items, decisions, strict=True) if not i.kept_aside]
+        print_calibration([i for i, _ in tuning], [d for _, d in tuning])
+        print_entry_precision([i for i, _ in tuning], [d for _, d in tuning], args.summary)
+        print_gate_false_positives(items, decisions, extra, meaning.gate)
     if extra:
         print("held out (never trained or tuned on):")
-        for name, items in extra.items():
-            figures["held_out"][name] = _print(name, tally(items, engine.decide), args.summary)
+        for name, labelled in extra.items():
+            figures["held_out"][name] = _print(name, tally(labelled, engine.decide), args.summary)
     # Kept for `kb report` (the HTML report shows the last figures computed).
     kind = "meaning model + lexical" if meaning else "lexical matcher only"
     save_quality(quality_path(settings.insights.path), kind, figures)
     return EXIT_OK
 
 
-def _labelled_sets(folder: Path | None) -> dict[str, list[Labelled]]:
-    sets: dict[str, list[Labelled]] = {}
-    for path in sorted(Path(folder).glob("*.yaml")) if folder else []:
-        sets[path.name] = [Labelled(e.text, e.entry_id, path.name, e.lenient) for e in read_examples(path)]
-    return sets
+def _print_part(
+    sets: dict[str, list[Example]],
+    items: list[Labelled],
+    decisions: list,
+    *,
+    kept_aside: bool | None,
+    summary: bool,
+    only: set[str] | None = None,
+) -> dict[str, object]:
+    """Print each set's figures over its tuned-on part (kept_aside False), kept-aside part (True) or both (None)."""
+    printed: dict[str, object] = {}
+    for name in sets if only is None else [n for n in sets if n in only]:
+        outcomes = Outcomes()
+        for item, decision in zip(items, decisions, strict=True):
+            if item.source == name and kept_aside in (None, item.kept_aside):
+                outcomes.add(item, decision)
+        if outcomes.answerable or outcomes.off_topic:
+            printed[name] = _print(name, outcomes, summary)
+    return printed
+
+
+def _example_sets(folder: Path | None) -> dict[str, list[Example]]:
+    return {path.name: read_examples(path) for path in sorted(Path(folder).glob("*.yaml"))} if folder else {}
 
 
 def _extra_sets(args: argparse.Namespace) -> dict[str, list[Labelled]]:
     extra: dict[str, list[Labelled]] = {}
     if HOLDOUT.exists():
         extra[HOLDOUT.name] = [Labelled(q.text, q.topic) for q in load_questions(HOLDOUT)]
+    if CHANNEL_CHATTER.exists():
+        extra[CHANNEL_CHATTER.name] = [Labelled(t, None) for t in load_chatter(CHANNEL_CHATTER)]
     if args.questions:
         extra[Path(args.questions).name] = [Labelled(q.text, q.topic) for q in load_questions(args.questions)]
     if args.chatter:

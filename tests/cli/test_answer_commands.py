@@ -117,3 +117,6 @@ def test_kb_eval_reports_held_in_cross_validated_and_held_out_figures(tmp_path):
     cross_validated = out.stdout[positions[1] : positions[2]]
     assert "forum-posts.yaml: answered right" in cross_validated and "helped" in cross_validated
     assert "off-topic.yaml: silent on" in cross_validated
+    for table in ("calibration (cross-validated", "precision per entry", "chatter gate false positives"):
+        assert table in cross_validated, out.stdout
+    assert "<= 12 words" in cross_validated and "member-questions.yaml (cross-validated): 0 of" in cross_validated

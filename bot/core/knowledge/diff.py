@@ -50,6 +50,10 @@ def describe_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     if str(old.get("reviewed")) != str(new.get("reviewed")):
         parts.append(f"reviewed {new.get('reviewed')}")
     known = {"id", "question", "alternates", "answer", "related", "sources", "audience", "reviewed"}
+    plus, minus = _list_delta(old.get("not_this"), new.get("not_this"), fold=True)
+    if plus or minus:
+        parts.append(f"near misses +{len(plus)} −{len(minus)}")
+    known.add("not_this")
     for key in sorted((set(old) | set(new)) - known, key=str):
         if old.get(key) != new.get(key):
             parts.append(f"{key} changed")

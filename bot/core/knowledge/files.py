@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # (mtime_ns, size, inode) per file name: cheap to take, and a git checkout changes at least one of them.
 Signature = dict[str, tuple[int, int, int]]
 
-LIST_FIELDS = ("alternates", "related", "sources")
+LIST_FIELDS = ("alternates", "not_this", "related", "sources")
 _TEMP_PREFIX = "."
 _TEMP_SUFFIX = ".tmp"
 

@@ -117,6 +117,14 @@ def parse_entry(raw: Any, file: str, issues: list[KnowledgeIssue]) -> Entry | No
     alternates = _string_list(
         raw.get("alternates"), "alternates", problem, item_max=MAX_PHRASING_CHARS, max_items=MAX_ALTERNATES
     )
+    not_this = _string_list(
+        raw.get("not_this"),
+        "not_this",
+        problem,
+        allow_empty=True,
+        item_max=MAX_PHRASING_CHARS,
+        max_items=MAX_ALTERNATES,
+    )
     raw_alternates = raw.get("alternates")
     if isinstance(raw_alternates, list) and len(alternates) < MIN_ALTERNATES and len(raw_alternates) <= MAX_ALTERNATES:
         problem("alternates", f"needs at least {MIN_ALTERNATES} phrasings, has {len(alternates)}")
@@ -138,6 +146,11 @@ def parse_entry(raw: Any, file: str, issues: list[KnowledgeIssue]) -> Entry | No
         if key and key in seen:
             problem(label, f"repeats {seen[key]} of the same entry")
         seen.setdefault(key, label)
+    raw_not_this = raw.get("not_this") if isinstance(raw.get("not_this"), list) else []
+    for i, text in enumerate(raw_not_this):
+        key = normalise_phrasing(" ".join(text.split())) if isinstance(text, str) else ""
+        if key and key in seen:
+            problem(f"not_this[{i}]", f"is also {seen[key]}: a phrasing cannot be a near miss of its own entry")
     if entry_id and entry_id in related:
         problem("related", "an entry cannot be related to itself")
 
@@ -152,6 +165,7 @@ def parse_entry(raw: Any, file: str, issues: list[KnowledgeIssue]) -> Entry | No
         sources=tuple(sources),
         reviewed=reviewed,
         audience=audience,
+        not_this=tuple(not_this),
     )
 
 

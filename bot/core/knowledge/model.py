@@ -32,7 +32,7 @@ AUDIENCES = ("all", "agency", "freelancer")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_CHARS = 64
 
-ENTRY_FIELDS = ("id", "question", "audience", "alternates", "answer", "related", "sources", "reviewed")
+ENTRY_FIELDS = ("id", "question", "audience", "alternates", "not_this", "answer", "related", "sources", "reviewed")
 REQUIRED_ENTRY_FIELDS = ("id", "question", "alternates", "answer", "related", "sources", "reviewed")
 RULE_FIELDS = ("id", "text", "entries")
 
@@ -49,6 +49,8 @@ class Entry:
     sources: tuple[str, ...]
     reviewed: dt.date
     audience: str = "all"
+    # Near misses: what members ask that sounds like this entry but is not answered by it (must get silence).
+    not_this: tuple[str, ...] = ()
 
     @property
     def phrasings(self) -> tuple[str, ...]:

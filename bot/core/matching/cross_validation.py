@@ -37,6 +37,7 @@ class Labelled:
     entry_id: str | None
     source: str = ""
     lenient: bool = False
+    kept_aside: bool = False  # a real post from a thread kept aside from all tuning (threads.py)
 
 
 @dataclass
@@ -94,8 +95,8 @@ class Outcomes:
         return "; ".join(parts) or "nothing to measure"
 
 
-def labelled_from_examples(examples: Iterable[Example], source: str = "") -> list[Labelled]:
-    return [Labelled(e.text, e.entry_id, source) for e in examples]
+def labelled_from_examples(examples: Iterable[Example]) -> list[Labelled]:
+    return [Labelled(e.text, e.entry_id, e.origin, e.lenient, e.kept_aside) for e in examples]
 
 
 def tally(items: Sequence[Labelled], decide: Callable[[str], Decision]) -> Outcomes:
@@ -105,24 +106,34 @@ def tally(items: Sequence[Labelled], decide: Callable[[str], Decision]) -> Outco
     return outcomes
 
 
-def fold_of(items: Sequence[object], folds: int = FOLDS, seed: int = 0) -> list[int]:
-    """Assign each item a fold, shuffled with a fixed seed (the same split on every run)."""
-    order = list(range(len(items)))
-    random.Random(seed).shuffle(order)
-    assignment = [0] * len(items)
-    for position, index in enumerate(order):
-        assignment[index] = position % folds
-    return assignment
+def fold_of(
+    items: Sequence[object], folds: int = FOLDS, seed: int = 0, groups: Sequence[object] | None = None
+) -> list[int]:
+    """Assign each item a fold, shuffled with a fixed seed (the same split on every run).
+
+    Items of one group (real posts of one thread) share a fold; an item whose group is None is alone.
+    """
+    keys = [(i,) if groups is None or groups[i] is None else ("group", groups[i]) for i in range(len(items))]
+    distinct = list(dict.fromkeys(keys))
+    random.Random(seed).shuffle(distinct)
+    fold_of_key = {key: position % folds for position, key in enumerate(distinct)}
+    return [fold_of_key[key] for key in keys]
 
 
 def fold_rankers(
     meaning: MeaningModel, kb: KnowledgeBase, matcher: Matcher, examples: Sequence[Example], folds: int = FOLDS
 ) -> tuple[list[int], list[MeaningRanker]]:
-    """For each fold, a ranker whose head was trained without that fold's examples."""
-    assignment = fold_of(examples, folds)
+    """For each fold, a ranker whose head was trained without that fold's examples (nor the kept-aside ones).
+
+    Folds group real posts by thread. Kept-aside posts get fold number `folds`: the last ranker, trained
+    on every example that is not kept aside.
+    """
+    tuning = [e for e in examples if not e.kept_aside]
+    tuning_folds = iter(fold_of(tuning, folds, groups=[e.thread for e in tuning]))
+    assignment = [folds if e.kept_aside else next(tuning_folds) for e in examples]
     rankers = []
-    for fold in range(folds):
-        training = [e for e, f in zip(examples, assignment, strict=True) if f != fold]
+    for fold in range(folds + 1):
+        training = [e for e, f in zip(examples, assignment, strict=True) if f not in (fold, folds)]
         index = SemanticIndex.build(kb, training, meaning.encoder, meaning.cache, meaning.settings.head_weight)
         # The chatter gate is learned from the examples too: each fold's gate never saw the fold.
         gate = cached_gate(training, meaning.settings.chatter_threshold, meaning.cache)
@@ -131,11 +142,8 @@ def fold_rankers(
 
 
 def cross_validate(
-    meaning: MeaningModel, kb: KnowledgeBase, matcher: Matcher, items: Sequence[Labelled], folds: int = FOLDS
+    meaning: MeaningModel, kb: KnowledgeBase, matcher: Matcher, examples: Sequence[Example], folds: int = FOLDS
 ) -> list[Decision]:
-    """Decide each labelled item with a head that never trained on it (items are the training examples)."""
-    examples = [Example(i.text, i.entry_id, i.lenient) for i in items]
+    """Decide each example with a ranker that never trained on it, nor on its thread (nor on the kept-aside part)."""
     assignment, rankers = fold_rankers(meaning, kb, matcher, examples, folds)
-    fold_by_text = {e.text: f for e, f in zip(examples, assignment, strict=True)}
-    # An item not in the training examples (a lenient post) is decided by the first fold's ranker.
-    return [rankers[fold_by_text.get(item.text, 0)].decide(item.text) for item in items]
+    return [rankers[fold].decide(e.text) for e, fold in zip(examples, assignment, strict=True)]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core import safe_yaml
+from bot.core.matching.threads import is_kept_aside, thread_of
 
 # Examples files grow with teaching and labelling; far beyond this is a mistake, not data.
 MAX_EXAMPLES_FILE_BYTES = 8 * 1024 * 1024
@@ -39,6 +40,13 @@ class Example:
     entry_id: str | None
     lenient: bool = False
     why: str | None = None  # an off-topic example's kind: greeting, thanks, chatter, off-topic...
+    origin: str = ""  # the examples file it came from (its name)
+    thread: str | None = None  # the forum thread of a real post (threads.thread_of its source URL)
+
+    @property
+    def kept_aside(self) -> bool:
+        """A real post from a thread kept aside from all training and tuning (threads.py)."""
+        return is_kept_aside(self.thread)
 
 
 def load_examples(folder: str | Path) -> list[Example]:
@@ -73,5 +81,7 @@ def read_examples(path: Path) -> list[Example]:
             if key == "questions" and not isinstance(topic, str):
                 raise ExamplesError(f"{path}: questions item {number}: needs a topic (an entry id)")
             why = item.get("why") if isinstance(item.get("why"), str) else None
-            out.append(Example(text.strip(), topic, lenient=why == "lenient", why=why))
+            source = item.get("source") if isinstance(item.get("source"), str) else None
+            thread = thread_of(source)
+            out.append(Example(text.strip(), topic, lenient=why == "lenient", why=why, origin=path.name, thread=thread))
     return out

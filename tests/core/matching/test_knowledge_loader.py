@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -153,3 +154,17 @@ def test_a_failed_reload_keeps_the_knowledge_base_in_service(kb_copy, engine):
 
 def test_the_shipped_knowledge_directory_is_the_configured_one():
     assert KNOWLEDGE.is_dir() and (KNOWLEDGE / "rules.yaml").is_file()
+
+
+def test_near_misses_are_checked_like_phrasings(kb_copy):
+    path = kb_copy / "entries" / "expiry-rollover.yaml"
+    original = path.read_text(encoding="utf-8")
+    assert "not_this" not in original
+    path.write_text(original.replace("\nanswer:", "\nnot_this: not a list\nanswer:", 1), encoding="utf-8")
+    issues = _issues(kb_copy)
+    assert any("expiry-rollover.yaml" in i and "entry expiry-rollover" in i and "field not_this" in i for i in issues)
+    repeat = json.dumps(load_knowledge(KNOWLEDGE).entries["expiry-rollover"].question)
+    path.write_text(original.replace("\nanswer:", f"\nnot_this:\n  - ''\n  - {repeat}\nanswer:", 1), encoding="utf-8")
+    issues = _issues(kb_copy)
+    assert any("field not_this[0]" in i and "non-empty" in i for i in issues), issues
+    assert any("field not_this[1]" in i and "near miss of its own entry" in i for i in issues), issues

@@ -12,9 +12,11 @@ from __future__ import annotations
 import pytest
 
 from bot.core.matching.answers import AnswerEngine
-from bot.core.matching.cross_validation import Labelled, Outcomes, cross_validate, tally
-from bot.core.matching.evaluation import load_questions
+from bot.core.matching.cross_validation import Labelled, Outcomes, cross_validate, labelled_from_examples, tally
+from bot.core.matching.embeddings.ranker import GATED
+from bot.core.matching.evaluation import load_chatter, load_questions
 from bot.core.matching.examples import read_examples
+from bot.core.matching.matcher import Decision
 
 from .conftest import KNOWLEDGE, ROOT
 
@@ -22,17 +24,24 @@ EXAMPLES = KNOWLEDGE / "examples"
 
 
 def labelled(name: str) -> list[Labelled]:
-    return [Labelled(e.text, e.entry_id, name, e.lenient) for e in read_examples(EXAMPLES / name)]
+    return labelled_from_examples(read_examples(EXAMPLES / name))
 
 
 @pytest.fixture(scope="module")
-def cross_validated(meaning_engine: AnswerEngine) -> dict[str, Outcomes]:
+def decided(meaning_engine: AnswerEngine) -> list[tuple[Labelled, Decision]]:
+    """Every example decided cross-validated (folds by thread); kept-aside posts by a ranker that never saw them."""
     assert meaning_engine.meaning is not None, "the bundled meaning model did not load"
-    pooled = [item for name in sorted(p.name for p in EXAMPLES.glob("*.yaml")) for item in labelled(name)]
+    pooled = [e for name in sorted(p.name for p in EXAMPLES.glob("*.yaml")) for e in read_examples(EXAMPLES / name)]
     decisions = cross_validate(meaning_engine.meaning, meaning_engine.kb, meaning_engine.matcher, pooled)
+    return list(zip(labelled_from_examples(pooled), decisions, strict=True))
+
+
+@pytest.fixture(scope="module")
+def cross_validated(decided: list[tuple[Labelled, Decision]]) -> dict[str, Outcomes]:
+    """Per set, the part tuned on (the kept-aside threads under "kept aside")."""
     by_set: dict[str, Outcomes] = {}
-    for item, decision in zip(pooled, decisions, strict=True):
-        by_set.setdefault(item.source, Outcomes()).add(item, decision)
+    for item, decision in decided:
+        by_set.setdefault("kept aside" if item.kept_aside else item.source, Outcomes()).add(item, decision)
     return by_set
 
 
@@ -46,25 +55,34 @@ def test_labelled_data_is_large_and_uses_real_ids(engine: AnswerEngine):
 
 
 def test_real_forum_posts_cross_validated(cross_validated: dict[str, Outcomes]):
-    forum = cross_validated["forum-posts.yaml"]
-    summary = forum.summary()
-    assert forum.rate(forum.right) >= 0.60, summary
-    assert forum.rate(forum.wrong) <= 0.05, summary
-    assert forum.rate(forum.helped) >= 0.70, summary
-    assert forum.rate(forum.off_topic_silent, of_off_topic=True) >= 0.94, summary
+    # The part tuned on: 24 questions and 25 off-topic posts, folds by thread; one post is 4 points.
+    assert_floors(cross_validated["forum-posts.yaml"], right=0.70, wrong=0.05, helped=0.83, silent=0.92)
+
+
+def test_real_forum_posts_kept_aside(cross_validated: dict[str, Outcomes]):
+    # Threads nothing was trained, tuned or designed on (threads.py): 12 questions, 13 off-topic posts.
+    assert_floors(cross_validated["kept aside"], right=0.50, wrong=0.09, helped=0.83, silent=0.92)
+
+
+def assert_floors(outcomes: Outcomes, *, right: float, wrong: float, helped: float, silent: float) -> None:
+    summary = outcomes.summary()
+    assert outcomes.rate(outcomes.right) >= right, summary
+    assert outcomes.rate(outcomes.wrong) <= wrong, summary
+    assert outcomes.rate(outcomes.helped) >= helped, summary
+    assert outcomes.rate(outcomes.off_topic_silent, of_off_topic=True) >= silent, summary
 
 
 def test_member_questions_and_off_topic_cross_validated(cross_validated: dict[str, Outcomes]):
     questions, off_topic = cross_validated["member-questions.yaml"], cross_validated["off-topic.yaml"]
-    assert questions.rate(questions.right) >= 0.83, questions.summary()
-    assert questions.rate(questions.wrong) <= 0.03, questions.summary()
+    assert questions.rate(questions.right) >= 0.84, questions.summary()
+    assert questions.rate(questions.wrong) <= 0.025, questions.summary()
     assert off_topic.rate(off_topic.off_topic_silent, of_off_topic=True) >= 0.97, off_topic.summary()
 
 
 def test_holdout_never_trained_on(meaning_engine: AnswerEngine):
     holdout = [Labelled(q.text, q.topic) for q in load_questions(ROOT / "tests" / "data" / "holdout.yaml")]
     outcomes = tally(holdout, meaning_engine.decide)
-    assert outcomes.rate(outcomes.right) >= 0.85, outcomes.summary()
+    assert outcomes.rate(outcomes.right) >= 0.90, outcomes.summary()
     assert outcomes.rate(outcomes.wrong) <= 0.03, outcomes.summary()
 
 
@@ -76,3 +94,23 @@ def test_lexical_matcher_alone_still_holds(engine: AnswerEngine):
     assert questions.rate(questions.right) >= 0.76, questions.summary()
     assert questions.rate(questions.wrong) <= 0.05, questions.summary()
     assert off_topic.rate(off_topic.off_topic_silent, of_off_topic=True) >= 0.95, off_topic.summary()
+
+
+def test_the_chatter_gate_silences_no_labelled_question(decided: list[tuple[Labelled, Decision]]):
+    gated = [item.text for item, decision in decided if item.entry_id is not None and decision.reason == GATED]
+    assert gated == []
+
+
+def test_the_seed_threads_reply_is_answered_in_its_members_words(meaning_engine: AnswerEngine):
+    # https://community.upwork.com/t5/Agencies/How-to-use-agency-connects/td-p/712620: an agency member who
+    # wants his proposals to spend one balance. Not a phrasing of any entry: answered by meaning.
+    reply = "How can I use only one account connects?"
+    assert all(reply.lower() != p.lower() for e in meaning_engine.kb.entries.values() for p in e.phrasings)
+    decision = meaning_engine.decide(reply)
+    assert (decision.action, decision.entry_id) == ("answer", "agency-vs-freelancer-balance"), decision.reason
+
+
+def test_chatter_no_model_trained_on_gets_silence(meaning_engine: AnswerEngine):
+    chatter = [Labelled(t, None) for t in load_chatter(ROOT / "tests" / "data" / "channel-chatter.yaml")]
+    outcomes = tally(chatter, meaning_engine.decide)
+    assert outcomes.rate(outcomes.off_topic_silent, of_off_topic=True) >= 0.98, outcomes.summary()

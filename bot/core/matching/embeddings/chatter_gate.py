@@ -6,7 +6,13 @@ it through to the encoder (milliseconds each). This gate is a logistic regressio
 word-pair and character 4-gram counts of the folded text, trained in a fraction of a second on the
 labelled examples: the off-topic ones marked greeting / thanks / chatter / help-no-content against
 every labelled question. It only ever *silences*, and only above a high probability; below it, the
-message goes on to the meaning model as before. Everything is plain numpy on sparse rows.
+message goes on to the meaning model as before. A message shaped like a question that names something
+of the domain (Connects, a proposal, an agency, VAT...) is never small talk, whatever the gate thinks:
+a short "why is VAT charged? i'm not in the EU?" must reach the model. Everything is plain numpy on
+sparse rows.
+
+The chatter lines bench/bench_discord.py replays (tests/data/channel-chatter.yaml) are not examples:
+the gate and the head never train on what a benchmark measures.
 """
 
 from __future__ import annotations
@@ -25,6 +31,11 @@ from bot.core.matching.embeddings.cache import EmbeddingCache
 from bot.core.matching.examples import Example
 
 CHATTER_KINDS = frozenset({"greeting", "thanks", "chatter", "help-no-content"})
+# Stems (and synonym concepts, text.concept_tokens) that make a question-shaped message a domain question.
+DOMAIN_CONCEPTS = frozenset(
+    """propos agenc vat tax membership subscript plan plus refund charg bill balanc boost badg invit
+    rollov expir buy price cost fee""".split()
+)
 DIMENSIONS = 2**14
 STEPS = 1500
 L2 = 1e-3
@@ -57,7 +68,23 @@ class ChatterGate:
         return float(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
 
     def is_chatter(self, text: str) -> bool:
+        if textmod.looks_like_question(text) and mentions_domain(text):
+            return False
         return self.probability(text) >= self.threshold
+
+
+_CONNECTS = frozenset({"connects", "conects", "conect", "credits"})
+
+
+def mentions_domain(text: str) -> bool:
+    """Whether text names something the knowledge base is about (Connects, proposals, agencies, VAT...)."""
+    words = textmod.words(text)
+    if not DOMAIN_CONCEPTS.isdisjoint(textmod.concept_tokens(words)):
+        return True
+    # "connects", "10 connect": the currency; "let's connect" is small talk.
+    return any(w in _CONNECTS for w in words) or any(
+        a.isdigit() and b == "connect" for a, b in itertools.pairwise(words)
+    )
 
 
 def train_gate(examples: Sequence[Example], threshold: float) -> ChatterGate | None:

@@ -10,7 +10,7 @@ encoder; they read features, not entry ids, so they stay valid when moderators a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,25 +27,36 @@ class ConfidenceUnavailable(Exception):
 
 @dataclass(frozen=True)
 class ConfidenceModel:
-    """p(top-ranked entry is right) = sigmoid(w . standardised(features) + b)."""
+    """p(top-ranked entry is right) = sigmoid(w . standardised(features) + b).
+
+    `suggest`, when present, is a second model over the same features: p(the right entry is among the
+    suggestions), which is what decides whether a suggestion helps (else the first model decides both).
+    """
 
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
     bias: float
+    suggest: ConfidenceModel | None = None
+
+    def suggest_probability(self, features: np.ndarray) -> float:
+        return (self.suggest or self).probability(features)
 
     def probability(self, features: np.ndarray) -> float:
         z = float(((features - self.mean) / self.scale) @ self.weights + self.bias)
         return float(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "features": list(FEATURE_NAMES),
             "mean": self.mean.round(6).tolist(),
             "scale": self.scale.round(6).tolist(),
             "weights": self.weights.round(6).tolist(),
             "bias": round(self.bias, 6),
         }
+        if self.suggest is not None:
+            out["suggest"] = self.suggest.to_json()
+        return out
 
 
 def load_confidence(path: str | Path | None = None) -> ConfidenceModel:
@@ -53,25 +64,38 @@ def load_confidence(path: str | Path | None = None) -> ConfidenceModel:
     source = Path(path) if path else BUNDLED_CONFIDENCE
     try:
         raw = loads_finite(source.read_text(encoding="utf-8"))
-        if tuple(raw["features"]) != FEATURE_NAMES:
-            raise ConfidenceUnavailable(f"{source}: trained on other features; re-run scripts/train_confidence.py")
-        # Every number finite, and the scale (a divisor) above zero: a NaN or infinite weight would make
-        # every probability NaN (silent on everything) or 1 (answering everything).
-        model = ConfidenceModel(
-            finite_array(raw["mean"], "mean"),
-            positive_array(raw["scale"], "scale"),
-            finite_array(raw["weights"], "weights"),
-            finite_number(raw["bias"], "bias"),
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        model = _model_from(raw, source)
+        if "suggest" in raw:
+            model = replace(model, suggest=_model_from(raw["suggest"], source))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfidenceUnavailable(f"{source}: {exc}") from exc
+    return model
+
+
+def _model_from(raw: dict, source: Path) -> ConfidenceModel:
+    if tuple(raw["features"]) != FEATURE_NAMES:
+        raise ConfidenceUnavailable(f"{source}: trained on other features; re-run scripts/train_confidence.py")
+    # Every number finite, and the scale (a divisor) above zero: a NaN or infinite weight would make
+    # every probability NaN (silent on everything) or 1 (answering everything).
+    model = ConfidenceModel(
+        finite_array(raw["mean"], "mean"),
+        positive_array(raw["scale"], "scale"),
+        finite_array(raw["weights"], "weights"),
+        finite_number(raw["bias"], "bias"),
+    )
     if not (model.mean.shape == model.scale.shape == model.weights.shape == (len(FEATURE_NAMES),)):
         raise ConfidenceUnavailable(f"{source}: expected {len(FEATURE_NAMES)} weights")
     return model
 
 
-def fit_confidence(features: np.ndarray, right: np.ndarray, l2: float = 1.0) -> ConfidenceModel:
-    """Fit the logistic model by Newton's method (a handful of features: exact and fast)."""
+def fit_confidence(
+    features: np.ndarray, right: np.ndarray, l2: float = 1.0, weight: np.ndarray | None = None
+) -> ConfidenceModel:
+    """Fit the logistic model by Newton's method (a handful of features: exact and fast).
+
+    weight: per row (real posts count more than written questions); rescaled to average 1.
+    """
+    w = np.ones(len(right)) if weight is None else np.asarray(weight, dtype=np.float64) / np.mean(weight)
     mean = features.mean(axis=0)
     scale = features.std(axis=0) + 1e-6
     z = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
@@ -79,8 +103,8 @@ def fit_confidence(features: np.ndarray, right: np.ndarray, l2: float = 1.0) -> 
     penalty = np.diag([l2] * (z.shape[1] - 1) + [1e-6])
     for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-np.clip(z @ theta, -30, 30)))
-        gradient = z.T @ (p - right) + penalty @ theta
-        hessian = z.T @ (z * (p * (1 - p))[:, None]) + penalty
+        gradient = z.T @ (w * (p - right)) + penalty @ theta
+        hessian = z.T @ (z * (w * p * (1 - p))[:, None]) + penalty
         step = np.linalg.solve(hessian, gradient)
         theta -= step
         if np.abs(step).max() < 1e-8:

@@ -9,9 +9,12 @@ The order of a decision:
    base ("anyone here from Lagos?") and is silent, also without the encoder;
 3. the message is embedded once and every entry ranked (semantic.py); the confidence model turns the
    features into p(best entry is right);
-4. answer when p >= answer_confidence; suggest the best few when p >= suggest_confidence; else silent.
-   An answered post whose other sentence confidently asks about a second entry gets that entry offered
-   beside the answer (a post asking two things).
+4. answer when p >= answer_confidence, unless the post is closer to one of the entry's own near misses
+   (`not_this`) than to all its phrasings; suggest the best few when the second model's p(the right
+   entry is among them) >= suggest_confidence, the entry that fits the asker's situation (agency or
+   freelancer) first when two rank close; else silent. An answered post whose other sentence
+   confidently asks about a second entry gets that entry offered beside the answer (a post asking two
+   things).
 In a thread, a short follow-up that is not confident alone is read with the thread's opening question.
 """
 
@@ -28,10 +31,17 @@ from bot.core.matching.embeddings.confidence import ConfidenceModel
 from bot.core.matching.embeddings.encoder import SentenceEncoder
 from bot.core.matching.embeddings.semantic import Analysis, SemanticIndex
 from bot.core.matching.matcher import MAX_SENTENCES, MIN_WORDS, Candidate, Decision, Matcher
+from bot.core.matching.situation import asker_situation, fitting_first
 
 UNGROUNDED = "silent: shares almost no words with the knowledge base (not embedded)"
+GATED = "chatter (the chatter gate): small talk, not a question"
 # A post asking more than this many questions is rare; embedding each costs a few milliseconds.
 MAX_QUESTIONS_PER_POST = 4
+# Sentences of a long post embedded one by one for the confidence features (the first ones: the question
+# usually comes early, and each costs about a millisecond).
+MAX_SENTENCE_VECTORS = 6
+# Suggestions within this ranking score of the best are close enough to reorder by the asker's situation.
+SITUATION_MARGIN = 0.08
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,8 @@ class Scored:
 
     analysis: Analysis
     confidence: float
+    suggest_confidence: float
+    vector: np.ndarray
 
 
 class MeaningRanker:
@@ -60,6 +72,7 @@ class MeaningRanker:
         self._confidence = confidence
         self._settings = settings
         self._gate = gate
+        self._audience = {entry.id: entry.audience for entry in matcher.index.entries}
 
     @property
     def matcher_settings(self) -> MatcherSettings:
@@ -119,15 +132,21 @@ class MeaningRanker:
             reason = f"answer: best {entry_id} (exact known phrasing)"
             return Decision("answer", entry_id, 1.0, (Candidate(entry_id, 1.0, message),), reason), message
         if self._gate is not None and self._gate.is_chatter(message):
-            return Decision("silent", None, 0.0, (), "chatter (the chatter gate): small talk, not a question"), message
+            return Decision("silent", None, 0.0, (), GATED), message
         return None, message
 
     def score(self, text: str, lexical: dict[str, float] | None = None) -> Scored:
         """Embed text and rank every entry, with the confidence that the best one is right."""
         lexical = self.lexical(text) if lexical is None else lexical
         vector = self._encoder.encode([text])[0]
-        analysis = self.index.analyse(vector, lexical, len(textmod.words(text)))
-        return Scored(analysis, self._confidence.probability(analysis.features))
+        parts = [p for p in textmod.sentences(text)[:MAX_SENTENCES] if len(textmod.content_words(p)) >= 2]
+        # Sentences are embedded apart from the whole post: batched with it, each would be padded to its length.
+        sentences = self._encoder.encode(parts[:MAX_SENTENCE_VECTORS]) if len(parts) >= 2 else None
+        analysis = self.index.analyse(vector, lexical, len(textmod.words(text)), sentences)
+        features = analysis.features
+        return Scored(
+            analysis, self._confidence.probability(features), self._confidence.suggest_probability(features), vector
+        )
 
     def _plan(self, scored: Scored, text: str, *, with_context: bool) -> Decision:
         s = self._settings
@@ -137,16 +156,27 @@ class MeaningRanker:
             Candidate(ids[i], float(np.clip(a.rank_scores[i], 0.0, 1.0)), "") for i in a.order[: s.suggest_limit]
         )
         best = ids[a.order[0]]
+        near_miss = self.index.is_near_miss(scored.vector, a.order[0])
         summary = (
-            f"best {best} (confidence {p:.2f}, head {a.head_probability[a.order[0]]:.2f}, "
-            f"off-topic {a.off_topic_probability:.2f}){' with the thread opener' if with_context else ''}"
+            f"best {best} (confidence {p:.2f}, in the suggestions {scored.suggest_confidence:.2f}, "
+            f"head {a.head_probability[a.order[0]]:.2f}, off-topic {a.off_topic_probability:.2f})"
+            f"{' with the thread opener' if with_context else ''}{'; closer to a near miss of it' if near_miss else ''}"
         )
-        if p >= s.answer_confidence:
+        if p >= s.answer_confidence and not near_miss:
             # With a thread's opener, its question was the thread's own topic: not a second one.
             see_also = () if with_context else self._second_topic(text, best)
             also = f"; also asks about {see_also[0]}" if see_also else ""
             return Decision("answer", best, p, shown, f"answer: {summary}{also}", see_also=see_also)
-        if p >= s.suggest_confidence:
+        if scored.suggest_confidence >= s.suggest_confidence:
+            ordered = fitting_first(
+                [c.entry_id for c in shown],
+                [c.score for c in shown],
+                self._audience,
+                asker_situation(text),
+                SITUATION_MARGIN,
+            )
+            by_id = {c.entry_id: c for c in shown}
+            shown = tuple(by_id[e] for e in ordered)
             return Decision("suggest", None, p, shown, f"suggest (not sure enough to answer): {summary}")
         return Decision("silent", None, p, shown, f"silent (confidence below {s.suggest_confidence:.2f}): {summary}")
 

@@ -30,7 +30,7 @@ from bot.core.matching.examples import Example
 
 log = logging.getLogger(__name__)
 
-HEAD_VERSION = "head-v1"
+HEAD_VERSION = "head-v2"
 # Softmax regression on cosine-scale inputs: the scale lets a few hundred steps reach sharp classes.
 HEAD_INPUT_SCALE = 10.0
 HEAD_STEPS = 300
@@ -86,6 +86,15 @@ FEATURE_NAMES = (
     "log_words",
     "head_runner_up",
     "rank_margin",
+    # The post's sentences one by one: a long post's question is often one sentence among its back-story,
+    # and the whole post's embedding is diluted by the rest (a single-sentence post repeats its own values).
+    "sentence_head",
+    "sentence_score",
+    "sentence_off_topic",
+    "sentence_agrees",
+    # How much closer the post is to a known "not this" text (an off-topic example, or one of the best
+    # entry's own near misses) than to the entry's nearest phrasing.
+    "near_miss_gap",
 )
 
 
@@ -100,8 +109,10 @@ class SemanticIndex:
         head: Head,
         head_weight: float,
         head_is_final: bool = True,
+        near_misses: NearMisses | None = None,
     ) -> None:
         self.entry_ids = tuple(entry_ids)
+        self._near = near_misses or NearMisses.empty(phrasing_vectors.shape[1])
         self._vectors = phrasing_vectors
         self._entry_of = phrasing_entry
         # phrasings are grouped by entry, so each entry's best phrasing is one reduceat over the row
@@ -133,20 +144,28 @@ class SemanticIndex:
         vectors = cache.embed([p for _, p in phrasings], encoder.encode)
         entry_of = np.array([i for i, _ in phrasings], dtype=np.int64)
         position = {entry_id: i for i, entry_id in enumerate(entry_ids)}
+        # An entry's near misses are off-topic examples too: the head learns them as "not about any entry".
+        own_misses = [(position[entry_id], t) for entry_id in entry_ids for t in kb.entries[entry_id].not_this]
         usable = [e for e in examples if not e.lenient and (e.entry_id is None or e.entry_id in position)]
+        usable += [Example(t, None, why="near-miss") for _, t in own_misses]
         example_vectors = cache.embed([e.text for e in usable], encoder.encode)
+        off_topic = np.array([e.entry_id is None for e in usable], dtype=bool)
+        near = NearMisses(
+            example_vectors[off_topic] if usable else np.zeros((0, vectors.shape[1]), np.float32),
+            np.array([-1] * int(off_topic.sum() - len(own_misses)) + [i for i, _ in own_misses], dtype=np.int64),
+        )
         labels = np.array([len(entry_ids) if e.entry_id is None else position[e.entry_id] for e in usable], np.int64)
         x = np.vstack([vectors, example_vectors]) if usable else vectors
         y = np.concatenate([entry_of, labels]) if usable else entry_of
         key = _head_key(encoder.sha256, entry_ids, phrasings, usable)
         stored = cache.artefact(key)
         if stored is not None:
-            return cls(entry_ids, vectors, entry_of, Head.from_bytes(stored), head_weight)
+            return cls(entry_ids, vectors, entry_of, Head.from_bytes(stored), head_weight, near_misses=near)
         if head is not None:
-            return cls(entry_ids, vectors, entry_of, head(entry_ids), head_weight, head_is_final=False)
+            return cls(entry_ids, vectors, entry_of, head(entry_ids), head_weight, False, near)
         trained = train_head(x, y, len(entry_ids) + 1)
         cache.store_artefact(key, trained.to_bytes())
-        return cls(entry_ids, vectors, entry_of, trained, head_weight)
+        return cls(entry_ids, vectors, entry_of, trained, head_weight, near_misses=near)
 
     def head_for(self, entry_ids: Sequence[str]) -> Head:
         """This head remapped to other entries: known ones keep their column, new ones start unlikely."""
@@ -160,8 +179,19 @@ class SemanticIndex:
         weights[:, -1], bias[-1] = self._head.weights[:, -1], self._head.bias[-1]
         return Head(weights, bias)
 
-    def analyse(self, vector: np.ndarray, lexical: dict[str, float], words: int) -> Analysis:
-        """Rank every entry for one message embedding and compute the confidence features."""
+    def similarities(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per text (rows of vectors) and entry: nearest-phrasing cosine, centroid cosine, head probabilities."""
+        cosines = vectors @ self._vectors.T
+        nearest = np.maximum.reduceat(cosines, self._starts, axis=1)
+        return nearest, vectors @ self._centroids.T, self._head.probabilities(vectors)
+
+    def analyse(
+        self, vector: np.ndarray, lexical: dict[str, float], words: int, sentences: np.ndarray | None = None
+    ) -> Analysis:
+        """Rank every entry for one message embedding and compute the confidence features.
+
+        sentences: the embeddings of the post's sentences one by one (a post of one sentence: None).
+        """
         cosines = self._vectors @ vector
         nearest = np.maximum.reduceat(cosines, self._starts)
         centroid = self._centroids @ vector
@@ -173,6 +203,7 @@ class SemanticIndex:
         first, second = int(order[0]), int(order[1]) if len(order) > 1 else int(order[0])
         top_neighbours = np.argpartition(-cosines, min(NEIGHBOURS, cosines.size - 1))[:NEIGHBOURS]
         lexical_best = max(lexical, key=lexical.__getitem__) if lexical else None
+        by_sentence = self._sentence_features(sentences, first, head[first], similarity[first], off_topic)
         features = np.array(
             [
                 similarity[first],
@@ -188,10 +219,58 @@ class SemanticIndex:
                 float(np.log1p(words)),
                 head[second],
                 rank[first] - rank[second],
+                *by_sentence,
+                self._near.closest(vector, first) - nearest[first],
             ],
             dtype=np.float64,
         )
         return Analysis(tuple(int(i) for i in order), rank, features, head, off_topic, similarity)
+
+    def is_near_miss(self, vector: np.ndarray, entry: int) -> bool:
+        """Whether the message is closer to one of the entry's own near misses than to all its phrasings."""
+        own = self._near.closest_own(vector, entry)
+        if own is None:
+            return False
+        nearest = float(np.max(self._vectors[self._entry_of == entry] @ vector))
+        return own > nearest
+
+    def _sentence_features(
+        self, sentences: np.ndarray | None, first: int, head: float, similarity: float, off_topic: float
+    ) -> tuple[float, float, float, float]:
+        """Best sentence's head probability and similarity for the entry, least off-topic sentence, agreement."""
+        if sentences is None or len(sentences) == 0:
+            return head, similarity, off_topic, 1.0
+        nearest, centroid, probabilities = self.similarities(sentences)
+        sentence_similarity = 0.5 * nearest + 0.5 * centroid
+        sentence_rank = sentence_similarity + self._head_weight * probabilities[:, :-1]
+        return (
+            max(float(probabilities[:, first].max()), head),
+            max(float(sentence_similarity[:, first].max()), similarity),
+            min(float(probabilities[:, -1].min()), off_topic),
+            float(np.mean(np.argmax(sentence_rank, axis=1) == first)),
+        )
+
+
+@dataclass(frozen=True)
+class NearMisses:
+    """Embeddings of texts that must get silence: off-topic examples (entry -1) and entries' own near misses."""
+
+    vectors: np.ndarray
+    entry: np.ndarray
+
+    @classmethod
+    def empty(cls, dim: int) -> NearMisses:
+        return cls(np.zeros((0, dim), np.float32), np.zeros(0, np.int64))
+
+    def closest(self, vector: np.ndarray, entry: int) -> float:
+        """The best cosine to an off-topic example or one of this entry's near misses (0 with none)."""
+        mask = (self.entry == -1) | (self.entry == entry)
+        return float(np.max(self.vectors[mask] @ vector)) if mask.any() else 0.0
+
+    def closest_own(self, vector: np.ndarray, entry: int) -> float | None:
+        """The best cosine to this entry's own near misses (None when it lists none)."""
+        mask = self.entry == entry
+        return float(np.max(self.vectors[mask] @ vector)) if mask.any() else None
 
 
 def train_head(x: np.ndarray, y: np.ndarray, classes: int) -> Head:
