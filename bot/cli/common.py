@@ -12,12 +12,15 @@ A path named by 1 or 2 must exist: a typo is an error, not a silent fall back to
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import PACKAGED_CONFIG_PATH, Settings, load_settings
 from bot.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.core.matching.answers import AnswerEngine
@@ -60,4 +63,24 @@ def engine_from(settings: Settings) -> AnswerEngine:
     """Load and index the configured knowledge base (the engine's imports, numpy among them, only now)."""
     from bot.core.matching.answers import AnswerEngine
 
-    return AnswerEngine.from_settings(settings)
+    engine = AnswerEngine.from_settings(settings)
+    _serve_learned(settings, engine)
+    return engine
+
+
+def _serve_learned(settings: Settings, engine: AnswerEngine) -> None:
+    """Answer the community's accepted questions word for word, as the running bot does (LearningLoop.restore)."""
+    folder = settings.embedding.examples_path
+    if not settings.learning.enabled or folder is None:
+        return
+    path = folder / settings.learning.examples_file
+    if not path.exists():
+        return
+    from bot.core.learning.guard import learned_answers
+    from bot.core.learning.learned_file import served_examples
+    from bot.core.matching.examples import ExamplesError
+
+    try:
+        engine.use_learned(learned_answers(served_examples(path)))
+    except ExamplesError as exc:  # the meaning model's loading reports the file too
+        log.warning("learning: %s", exc)
