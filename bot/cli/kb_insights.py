@@ -89,6 +89,7 @@ def run_forget(args: argparse.Namespace) -> int:
         history=settings.knowledge.history_path,
         ledger=settings.ledger.path,
         audit=audit_path(settings.ledger.path),
+        learning=settings.learning.path,
     )
     for forgotten in report:
         print(forgotten)

@@ -65,7 +65,14 @@ def forget_in_feedback(conn: sqlite3.Connection, member: int) -> tuple[dict[str,
 
 
 def forget_member(
-    member: int, *, feedback: Path, decisions: Path, history: Path, ledger: Path, audit: Path
+    member: int,
+    *,
+    feedback: Path,
+    decisions: Path,
+    history: Path,
+    ledger: Path,
+    audit: Path,
+    learning: Path | None = None,
 ) -> list[Forgotten]:
     """Remove every text and id of one member from every file the bot writes (blocking); say what went."""
     found: list[int] = []
@@ -121,4 +128,17 @@ def forget_member(
         return {"access-log rows (kept, id replaced)": len(changed)}
 
     report.append(Forgotten("ledger access log", audit, scrub(audit, in_audit) or {}))
+
+    def in_learning(conn: sqlite3.Connection) -> dict[str, int]:
+        if not has_table(conn, "signals"):
+            return {}
+        asked = "SELECT candidate_id FROM signals WHERE who = ? AND by_asker = 1"
+        questions = conn.execute(f"DELETE FROM signals WHERE candidate_id IN ({asked})", (member,)).rowcount
+        signals = conn.execute("DELETE FROM signals WHERE who = ?", (member,)).rowcount
+        orphans = "DELETE FROM candidates WHERE id NOT IN (SELECT candidate_id FROM signals) AND status = 'pending'"
+        candidates = conn.execute(orphans).rowcount
+        return {"signals": questions + signals, "candidate questions": candidates}
+
+    if learning is not None:
+        report.append(Forgotten("learning candidates", learning, scrub(learning, in_learning) or {}))
     return report
