@@ -207,6 +207,7 @@ class SupportCog(commands.Cog):
             except discord.HTTPException:
                 continue  # deleted, or not there: fall back to the thread's name
         return None
+
     def _take_on(self, message: discord.Message) -> bool:
         """Claim a message (False: the listener or a catch-up already has it) and record it as handled."""
         handled = self.services.handled

@@ -70,9 +70,7 @@ async def test_the_bot_answers_with_votes_and_history_off_and_tells_the_log_chan
     )
     vote = await world.fake.click(int(answer["id"]), "fb:helpful:proposal-cost", user_id=world.bob)
     await world.fake.wait_for_callback(vote)
-    assert vote.callback_data["content"].startswith(
-        md_text(f"the feedback database {feedback} is not a SQLite")
-    )
+    assert vote.callback_data["content"].startswith(md_text(f"the feedback database {feedback} is not a SQLite"))
 
     await ask(world, running)  # still answering; nothing more was posted to the log channel
     assert len(world.fake.find_requests("POST", rf"/channels/{log_channel}/messages")) == 2
