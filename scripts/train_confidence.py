@@ -47,7 +47,7 @@ from bot.core.matching.examples import Example, load_examples  # noqa: E402
 from bot.core.matching.matcher import Matcher  # noqa: E402
 
 FORUM_WEIGHT = 3.0
-WRONG_TARGET = 0.015
+WRONG_TARGET = 0.025
 OFF_TOPIC_ANSWER_TARGET = 0.01
 SUGGESTED_COST = 0.3
 GRID = np.round(np.arange(0.10, 0.976, 0.025), 3)
@@ -74,7 +74,9 @@ class Row:
             if self.early_answer is None:
                 return "silent"
             return "right" if self.early_answer == truth else "wrong"
-        if self.p_answer >= answer_at and not self.near_miss:
+        if self.near_miss:
+            return "silent"
+        if self.p_answer >= answer_at:
             return "right" if self.top[0] == truth else "wrong"
         if self.p_suggest >= suggest_at:
             return "suggest-hit" if truth in self.top else "suggest-miss"

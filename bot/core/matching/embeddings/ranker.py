@@ -9,8 +9,8 @@ The order of a decision:
    base ("anyone here from Lagos?") and is silent, also without the encoder;
 3. the message is embedded once and every entry ranked (semantic.py); the confidence model turns the
    features into p(best entry is right);
-4. answer when p >= answer_confidence, unless the post is closer to one of the entry's own near misses
-   (`not_this`) than to all its phrasings; suggest the best few when the second model's p(the right
+4. silent when the post is closer to one of the best entry's own near misses (`not_this`) than to all
+   its phrasings; else answer when p >= answer_confidence; suggest the best few when the second model's p(the right
    entry is among them) >= suggest_confidence, the entry that fits the asker's situation (agency or
    freelancer) first when two rank close; else silent. An answered post whose other sentence
    confidently asks about a second entry gets that entry offered beside the answer (a post asking two
@@ -162,7 +162,11 @@ class MeaningRanker:
             f"head {a.head_probability[a.order[0]]:.2f}, off-topic {a.off_topic_probability:.2f})"
             f"{' with the thread opener' if with_context else ''}{'; closer to a near miss of it' if near_miss else ''}"
         )
-        if p >= s.answer_confidence and not near_miss:
+        if near_miss:
+            # Closer to something the entry must not answer than to anything it does: a suggestion of it
+            # would be a message on an off-topic post too (cross-validated, no question lost this way).
+            return Decision("silent", None, p, shown, f"silent (a near miss): {summary}")
+        if p >= s.answer_confidence:
             # With a thread's opener, its question was the thread's own topic: not a second one.
             see_also = () if with_context else self._second_topic(text, best)
             also = f"; also asks about {see_also[0]}" if see_also else ""
