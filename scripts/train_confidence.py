@@ -1,16 +1,18 @@
 """Train the confidence models (bot/models/confidence.json) and choose their thresholds by cross-validation.
 
-    python scripts/train_confidence.py [--config config.yaml] [--write]
+    python scripts/train_confidence.py [--config config.yaml] [--repeats 3] [--write]
 
-1. The labelled examples (knowledge/examples/: member questions, real forum posts, off-topic posts) are
-   split into 5 folds, real posts grouped by their thread; the threads kept aside (threads.py) take no
+1. The labelled examples (knowledge/examples/: member questions, members' situations, real forum posts,
+   off-topic posts) are split into 5 folds, real posts grouped by their thread, REPEATS times with
+   another shuffle each (every example gets REPEATS out-of-fold rows: with 36 real questions one split
+   alone moves a threshold by chance); the threads kept aside (threads.py) take no
    part in anything here but the last report. For each fold the meaning head is trained without it, and
    every example of the fold that reaches the model gets its features and two labels: was the top-ranked
    entry right, and was the right entry among the suggestions. The models only ever learn from heads
    that did not see the text, nor its thread; real posts weigh FORUM_WEIGHT times a written question
    (they are what the bot must be calibrated for).
-2. Both models are cross-validated over those rows (fit on 4 folds, predict the 5th), and the thresholds
-   are chosen on those held-out predictions:
+2. Both models are cross-validated over those rows (fit on 4 folds, predict the 5th, within each repeat),
+   and the thresholds are chosen on those held-out predictions, all repeats pooled:
    - answer_confidence: recall at a fixed precision, the lowest threshold at which at most WRONG_TARGET
      of the questions are answered wrongly and at most OFF_TOPIC_ANSWER_TARGET of the off-topic posts
      get an answer;
@@ -18,8 +20,8 @@
      holding the right entry SUGGESTED_COST, and a suggestion on an off-topic post as much as a missed
      question.
 3. The kept-aside threads are then decided by a head trained on everything else and the models fitted
-   on all rows: the estimate for real posts nobody tuned on. With --write, the models fitted on all
-   rows are written; put the printed thresholds in config.yaml.
+   on all rows (all repeats): the estimate for real posts nobody tuned on. With --write, the models fitted
+   on all rows are written; put the printed thresholds in config.yaml.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ FORUM_WEIGHT = 3.0
 WRONG_TARGET = 0.025
 OFF_TOPIC_ANSWER_TARGET = 0.01
 SUGGESTED_COST = 0.3
+# Repeated cross-validation: 36 real questions in 5 folds; one split alone moves a threshold by a post or two.
+REPEATS = 3
 GRID = np.round(np.arange(0.10, 0.976, 0.025), 3)
 
 
@@ -87,6 +91,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=ROOT / "config.yaml")
     parser.add_argument("--write", action="store_true", help=f"write {BUNDLED_CONFIDENCE.relative_to(ROOT)}")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="cross-validation repeats, each another split")
     args = parser.parse_args()
     settings = load_settings(args.config)
     kb = load_knowledge(settings.knowledge.path)
@@ -97,32 +102,33 @@ def main() -> int:
     placeholder = ConfidenceModel(np.zeros(n), np.ones(n), np.zeros(n), 0.0)
     examples = [e for e in load_examples(settings.embedding.examples_path) if not e.lenient]
     meaning = MeaningModel(settings.embedding, encoder, placeholder, cache, examples)
-    assignment, rankers = fold_rankers(meaning, kb, matcher, examples, FOLDS)
-    rows = [
-        score_row(rankers[fold], e, fold, settings.embedding.min_lexical_score)
-        for e, fold in zip(examples, assignment, strict=True)
-    ]
-    tuning = [r for r in rows if r.fold < FOLDS]
-    aside = [r for r in rows if r.fold == FOLDS]
+    tuning: list[Row] = []
+    for seed in range(args.repeats):
+        assignment, rankers = fold_rankers(meaning, kb, matcher, examples, FOLDS, seed=seed)
+        rows = [
+            score_row(rankers[fold], e, fold, settings.embedding.min_lexical_score)
+            for e, fold in zip(examples, assignment, strict=True)
+        ]
+        if seed == 0:
+            # The kept-aside ranker trains on every tuning example whatever the split: one repeat decides them.
+            aside = [r for r in rows if r.fold == FOLDS]
+        repeat = [r for r in rows if r.fold < FOLDS]
+        out_of_fold_probabilities([r for r in repeat if r.features is not None])
+        tuning += repeat
     scored = [r for r in tuning if r.features is not None]
     x = np.array([r.features for r in scored])
     top1 = np.array([float(r.top[0] == r.example.entry_id) for r in scored])
     top_k = np.array([float(r.example.entry_id in r.top) for r in scored])
     w = np.array([r.weight for r in scored])
-    folds = np.array([r.fold for r in scored])
     print(
-        f"{len(tuning)} examples tuned on ({len(aside)} kept aside), {len(scored)} reach the model; "
-        f"top-1 right on {top1.mean():.1%}, the right entry among the suggestions on {top_k.mean():.1%} of those"
+        f"{len(tuning) // args.repeats} examples tuned on ({len(aside)} kept aside), {args.repeats} repeats of "
+        f"{FOLDS}-fold cross-validation; {len(scored) // args.repeats} reach the model; top-1 right on "
+        f"{top1.mean():.1%}, the right entry among the suggestions on {top_k.mean():.1%} of those"
     )
-    for k in range(FOLDS):
-        answer = fit_confidence(x[folds != k], top1[folds != k], weight=w[folds != k])
-        suggest = fit_confidence(x[folds != k], top_k[folds != k], weight=w[folds != k])
-        for r in (r for r in scored if r.fold == k):
-            r.p_answer, r.p_suggest = answer.probability(r.features), suggest.probability(r.features)
     answer_at, suggest_at = choose_thresholds(tuning)
     print(f"chosen by cross-validation: answer_confidence {answer_at:.3f}, suggest_confidence {suggest_at:.3f}")
     print("cross-validated:")
-    report(tuning, answer_at, suggest_at)
+    report(tuning, answer_at, suggest_at, args.repeats)
     final = fit_confidence(x, top1, weight=w)
     final = ConfidenceModel(final.mean, final.scale, final.weights, final.bias, fit_confidence(x, top_k, weight=w))
     for r in (r for r in aside if r.features is not None):
@@ -135,6 +141,20 @@ def main() -> int:
         print(f"wrote {BUNDLED_CONFIDENCE}")
     cache.close()
     return 0
+
+
+def out_of_fold_probabilities(scored: list[Row]) -> None:
+    """Give each row the two models' probabilities, fitted on the other folds of its repeat."""
+    x = np.array([r.features for r in scored])
+    top1 = np.array([float(r.top[0] == r.example.entry_id) for r in scored])
+    top_k = np.array([float(r.example.entry_id in r.top) for r in scored])
+    w = np.array([r.weight for r in scored])
+    folds = np.array([r.fold for r in scored])
+    for k in range(FOLDS):
+        answer = fit_confidence(x[folds != k], top1[folds != k], weight=w[folds != k])
+        suggest = fit_confidence(x[folds != k], top_k[folds != k], weight=w[folds != k])
+        for r in (r for r in scored if r.fold == k):
+            r.p_answer, r.p_suggest = answer.probability(r.features), suggest.probability(r.features)
 
 
 def score_row(ranker, example: Example, fold: int, min_lexical: float) -> Row:
@@ -190,8 +210,8 @@ def choose_thresholds(rows: list[Row]) -> tuple[float, float]:
     return answer_at, min(costs)[1]
 
 
-def report(rows: list[Row], answer_at: float, suggest_at: float) -> None:
-    """Print each set's figures, unweighted, as members would count them."""
+def report(rows: list[Row], answer_at: float, suggest_at: float, repeats: int = 1) -> None:
+    """Print each set's figures, unweighted, as members would count them (over every repeat's rows)."""
     for name in sorted({r.example.origin for r in rows}):
         part = [r for r in rows if r.example.origin == name]
         q = [r.outcome(answer_at, suggest_at) for r in part if r.example.entry_id is not None]
@@ -200,9 +220,9 @@ def report(rows: list[Row], answer_at: float, suggest_at: float) -> None:
         if q:
             right, wrong, hit = q.count("right"), q.count("wrong"), q.count("suggest-hit")
             line += f"right {right / len(q):.1%}, wrong {wrong / len(q):.1%}, "
-            line += f"helped {(right + hit) / len(q):.1%} of {len(q)}; "
+            line += f"helped {(right + hit) / len(q):.1%} of {len(q) // repeats}; "
         if o:
-            line += f"off-topic: nothing posted on {o.count('silent') / len(o):.1%} of {len(o)}"
+            line += f"off-topic: nothing posted on {o.count('silent') / len(o):.1%} of {len(o) // repeats}"
         print(line)
 
 

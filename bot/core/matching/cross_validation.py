@@ -121,15 +121,21 @@ def fold_of(
 
 
 def fold_rankers(
-    meaning: MeaningModel, kb: KnowledgeBase, matcher: Matcher, examples: Sequence[Example], folds: int = FOLDS
+    meaning: MeaningModel,
+    kb: KnowledgeBase,
+    matcher: Matcher,
+    examples: Sequence[Example],
+    folds: int = FOLDS,
+    seed: int = 0,
 ) -> tuple[list[int], list[MeaningRanker]]:
     """For each fold, a ranker whose head was trained without that fold's examples (nor the kept-aside ones).
 
     Folds group real posts by thread. Kept-aside posts get fold number `folds`: the last ranker, trained
-    on every example that is not kept aside.
+    on every example that is not kept aside. Another seed shuffles the examples into other folds (repeated
+    cross-validation: one split of 36 real questions moves a threshold by chance).
     """
     tuning = [e for e in examples if not e.kept_aside]
-    tuning_folds = iter(fold_of(tuning, folds, groups=[e.thread for e in tuning]))
+    tuning_folds = iter(fold_of(tuning, folds, seed=seed, groups=[e.thread for e in tuning]))
     assignment = [folds if e.kept_aside else next(tuning_folds) for e in examples]
     rankers = []
     for fold in range(folds + 1):

