@@ -117,17 +117,19 @@ class SentenceEncoder:
     def _block(self, x: np.ndarray, p: _Layer, attention_bias: np.ndarray) -> np.ndarray:
         batch, length, dim = x.shape
         heads, head_dim = self._heads, dim // self._heads
-        qkv = x @ p.qkv_w + p.qkv_b
-        qkv = qkv.reshape(batch, length, 3, heads, head_dim).transpose(2, 0, 3, 1, 4)
+        # The dense layers see every token of the batch as one matrix: one BLAS call each, not one per text
+        # (a post's sentences are embedded as a batch). The result is bit-for-bit the same.
+        flat = x.reshape(batch * length, dim)
+        qkv = (flat @ p.qkv_w + p.qkv_b).reshape(batch, length, 3, heads, head_dim).transpose(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         scores = (q @ k.transpose(0, 1, 3, 2)) * (1.0 / math.sqrt(head_dim)) + attention_bias
         scores -= scores.max(axis=-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
-        context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, dim)
-        x = _layer_norm(x + context @ p.out_w + p.out_b, p.ln1_g, p.ln1_b, self._eps)
-        up = _gelu(x @ p.up_w + p.up_b)
-        return _layer_norm(x + up @ p.down_w + p.down_b, p.ln2_g, p.ln2_b, self._eps)
+        context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, dim)
+        flat = _layer_norm(flat + context @ p.out_w + p.out_b, p.ln1_g, p.ln1_b, self._eps)
+        up = _gelu(flat @ p.up_w + p.up_b)
+        return _layer_norm(flat + up @ p.down_w + p.down_b, p.ln2_g, p.ln2_b, self._eps).reshape(batch, length, dim)
 
 
 _loaded: dict[Path, SentenceEncoder] = {}
