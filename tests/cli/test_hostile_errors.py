@@ -7,31 +7,22 @@ override in an id is shown as `\\x1b[2J` / `\\u202e`, and a newline in a file na
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.cli import EXIT_FAILED, EXIT_USAGE, main
+from tests.cli.conftest import OperatorFolder
 from tests.hostile_text import terminal_problems
 
-ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = "ag-\x1b[2J\u202eevil"  # clears the screen, then reverses the rest of the line
 SHOWN = "ag-\\x1b[2J\\u202eevil"
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.yaml"
-    settings = {
-        "knowledge": {"path": str(ROOT / "knowledge"), "history_path": "data/history.sqlite3"},
-        "ledger": {"path": "data/ledger.sqlite3"},
-        "feedback": {"path": "data/feedback.sqlite3"},
-        "embedding": {"enabled": False},
-    }
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    return path
+def config(operator_folder: OperatorFolder) -> Path:
+    return operator_folder(ledger={"path": "data/ledger.sqlite3"}, embedding={"enabled": False})
 
 
 def error_of(capsys: pytest.CaptureFixture[str], code: int, *argv: str) -> str:
@@ -40,14 +31,11 @@ def error_of(capsys: pytest.CaptureFixture[str], code: int, *argv: str) -> str:
 
 
 @pytest.mark.parametrize("command", [["ask", "how do I buy connects"], ["kb", "check"]], ids=["handler", "kb check"])
-def test_a_hostile_entry_id_and_file_name_are_shown_not_obeyed(capsys, tmp_path, command) -> None:
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(ROOT / "knowledge", knowledge)
+def test_a_hostile_entry_id_and_file_name_are_shown_not_obeyed(capsys, config, command) -> None:
+    knowledge = config.parent / "knowledge"
     entry = yaml.safe_load((knowledge / "entries" / "taxes-vat.yaml").read_text(encoding="utf-8"))
     entry["id"] = HOSTILE
     (knowledge / "entries" / f"{HOSTILE}.yaml").write_text(yaml.safe_dump(entry), encoding="utf-8")
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"knowledge": {"path": str(knowledge)}, "embedding": {"enabled": False}}))
 
     err = error_of(capsys, EXIT_FAILED, *command, "--config", str(config))
 
