@@ -96,10 +96,10 @@ def test_the_purge_removes_texts_older_than_the_retention_period(config: Path) -
     data = config.parent / "data"
     now = dt.datetime.now(dt.UTC)
     kept = purge(data / "feedback.sqlite3", data / "decisions.sqlite3", retention_days=180, now=now)
-    assert (kept.posts, kept.votes, kept.queue_items, kept.decision_links) == (0, 0, 0, 0)
+    assert (kept.posts, kept.votes, kept.queue_items, kept.decisions) == (0, 0, 0, 0)
     assert ASKED.encode() in stored_bytes(data)
     gone = purge(data / "feedback.sqlite3", data / "decisions.sqlite3", retention_days=1, now=now + dt.timedelta(2))
-    assert (gone.posts, gone.votes, gone.queue_items, gone.decision_links) == (2, 2, 3, 2)
+    assert (gone.posts, gone.votes, gone.queue_items, gone.decisions) == (2, 2, 3, 2)
     after = stored_bytes(data)
     for needle in (ASKED.encode(), SILENCE.encode(), OTHERS.encode()):
         assert needle not in after
