@@ -5,11 +5,12 @@ Usage: python bench/bench_kb_writes.py [--writes 200] [--adds 200] [--threads 8]
 On a temporary copy of the bundled knowledge/ (the real files are never touched):
   baselines  a plain write_text of one entry file (no fsync: what a careless writer costs), the
              atomic write alone (temp file, fsync, os.replace, fsync of the directory), and a full
-             load_knowledge() (what re-reading everything on each change would cost);
-  store      teach() end to end (the entry grows by one phrasing per write; validate the whole
-             would-be knowledge base, atomic write, two
-             history commits with synchronous=FULL), without and with the live AnswerEngine taking
-             the new knowledge base (its index rebuild is part of "live at once");
+             load_knowledge() (what re-reading everything on each change would cost), and the
+             pending-write commit alone (the step a write commits before it touches the file);
+  store      teach() end to end (one phrasing per write, to each entry in turn: an entry holds at most
+             100 phrasings; validate the whole would-be knowledge base, the pending-write commit, atomic
+             write, the version commit, with synchronous=FULL), without and with the live AnswerEngine
+             taking the new knowledge base (its index rebuild is part of "live at once");
   concurrent --adds new entries from --threads threads at once: wall time, adds per second, and a
              check that every one is on disk, in the history and in the engine.
 Prints median and p95 per operation, in milliseconds.
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import MatcherSettings  # noqa: E402
 from bot.core.knowledge.files import atomic_write  # noqa: E402
-from bot.core.knowledge.history import KnowledgeHistory  # noqa: E402
+from bot.core.knowledge.history import KnowledgeHistory, PendingWrite  # noqa: E402
 from bot.core.knowledge.loader import load_knowledge  # noqa: E402
 from bot.core.knowledge.store import KnowledgeStore  # noqa: E402
 from bot.core.matching.answers import AnswerEngine  # noqa: E402
@@ -101,19 +102,33 @@ def main() -> int:
             timed(lambda i: AnswerEngine(kb, engine_settings).replace(kb), max(20, args.writes // 10)),
         )
 
+        pending = KnowledgeHistory(tmp / "pending" / "history.sqlite3")
+        intent = PendingWrite(ENTRY, "teach", "bench", "taught", text, False, text)
+        report(
+            "pending-write commit (history only)",
+            timed(lambda i: pending.begin_pending(intent), args.writes),  # replaces its own row
+        )
+
         print("store")
+        in_turn = sorted(kb.entries)
         root, history = fresh(tmp, "teach")
         store = KnowledgeStore(root, history)
         report(
             "teach() without an engine",
-            timed(lambda i: store.teach(ENTRY, f"bench phrasing number {i} about vat", actor="bench"), args.writes),
+            timed(
+                lambda i: store.teach(in_turn[i % len(in_turn)], f"bench phrasing number {i}", actor="bench"),
+                args.writes,
+            ),
         )
         root, history = fresh(tmp, "teach-live")
         engine = AnswerEngine(load_knowledge(root), engine_settings)
         store = KnowledgeStore(root, history, consumers=[engine], kb=engine.kb)
         report(
             "teach() with the live engine swapped",
-            timed(lambda i: store.teach(ENTRY, f"bench phrasing number {i} about vat", actor="bench"), args.writes),
+            timed(
+                lambda i: store.teach(in_turn[i % len(in_turn)], f"bench phrasing number {i}", actor="bench"),
+                args.writes,
+            ),
         )
         opened = store.open(ENTRY)
         report(

@@ -14,16 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.core.errors import (
-    BotError,
-    ConfigError,
-    EntryNotFound,
-    ImportRejected,
-    KnowledgeError,
-    PermissionDenied,
-    ProfileNotFound,
-    ReferenceNotFound,
-)
+from bot.core.errors import BotError, ConfigError
 
 COMMAND_MODULES = ("ask", "chat", "kb", "ledger", "run", "init")
 
@@ -90,6 +81,17 @@ def add_config_option(parser: argparse.ArgumentParser, dest: str = "config") -> 
     )
 
 
+def print_error(exc: BotError) -> None:
+    """Print a domain error on stderr, every line through the console's escaping helper.
+
+    A message carries text a member or an import controls (a profile id, a note, a file name): shown raw,
+    an ESC or a right-to-left override in it would drive the terminal.
+    """
+    from bot.cli.safe_text import shown
+
+    print("error: " + "\n".join(shown(line) for line in exc.lines()), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the chosen command, and turn domain errors into one-line messages."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -104,21 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         show_progress()
     try:
         return int(args.handler(args) or EXIT_OK)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KnowledgeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except ImportRejected as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except (EntryNotFound, ProfileNotFound, ReferenceNotFound, PermissionDenied) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except BotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except BotError as exc:  # a ConfigError is the invocation's fault (exit 2); the rest, the thing asked about
+        print_error(exc)
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -48,6 +48,19 @@ def console_desk(settings: Settings, engine: AnswerEngine, *, explains_charges: 
     )
 
 
+def listed_number(line: str, count: int) -> int | None:
+    """The suggestion a typed line picks (1..count), or None when it is not one of the numbers shown.
+
+    Only ASCII digits: str.isdigit() also accepts "²" (which int() refuses) and "٣" (which int() reads
+    as 3); and the length is checked first, because int() refuses a number past 4,300 digits.
+    """
+    digits = line.lstrip("0")
+    if not (line.isascii() and line.isdigit() and len(digits) <= len(str(count))):
+        return None
+    number = int(digits or "0")
+    return number if 1 <= number <= count else None
+
+
 class ChatSession:
     """One console conversation: each typed line goes through the support channel's desk, then is printed."""
 
@@ -72,13 +85,13 @@ class ChatSession:
             return self.last.reason if self.last else "nothing asked yet"
         if line == "/help":
             return BANNER
-        kb = self.desk.engine.kb
-        if self.last is not None and self.last.reply is Reply.SUGGEST and line.isdigit():
-            candidates = self.last.decision.candidates if self.last.decision else ()
-            picked = int(line) - 1
-            if 0 <= picked < len(candidates):
+        if self.last is not None and self.last.reply is Reply.SUGGEST and self.last.decision is not None:
+            candidates = self.last.decision.candidates
+            picked = listed_number(line, len(candidates))
+            if picked is not None:
                 self.last = None
-                return render_answer(kb, candidates[picked].entry_id, candidates[picked].score)
+                chosen = candidates[picked - 1]
+                return render_answer(self.desk.engine.kb, chosen.entry_id, chosen.score)
         if not line:
             return ""
         self._sent += 1

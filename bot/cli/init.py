@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bot.cli import EXIT_FAILED, EXIT_OK
+from bot.cli.safe_text import shown
 from bot.config import PACKAGED_CONFIG_PATH, PACKAGED_DEFAULTS, load_settings
 from bot.core.knowledge.loader import load_knowledge
 from bot.core.knowledge.model import ENTRIES_DIR, RULES_FILE
@@ -41,14 +42,14 @@ def run_init(args: argparse.Namespace) -> int:
     target = Path(args.dir)
     taken = [p for p in (target / CONFIG_NAME, target / KNOWLEDGE_NAME) if p.exists() or p.is_symlink()]
     if taken:
-        names = " and ".join(str(p) for p in taken)
+        names = " and ".join(shown(p) for p in taken)
         verb = "exists" if len(taken) == 1 else "exist"
         print(f"error: {names} already {verb}; nothing was written (move it away or pick another DIR)", file=sys.stderr)
         return EXIT_FAILED
     try:
         entries, rules = copy_defaults(target)
     except OSError as exc:
-        print(f"error: cannot write into {target}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: cannot write into {shown(target)}: {shown(exc.strerror or exc)}", file=sys.stderr)
         return EXIT_FAILED
     written = f"{target / CONFIG_NAME} and {target / KNOWLEDGE_NAME}/"
     print(f"wrote {written} ({entries} entries, {rules} rules): yours to edit")

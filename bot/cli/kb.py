@@ -12,6 +12,7 @@ from bot.cli.kb_insights import register_insights
 from bot.cli.kb_learned import register_learned
 from bot.cli.kb_queue import register_queue
 from bot.cli.kb_versions import register_versions
+from bot.cli.safe_text import shown
 from bot.core.errors import KnowledgeError
 from bot.core.knowledge.loader import load_knowledge
 
@@ -39,9 +40,9 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         kb = load_knowledge(path)
     except KnowledgeError as exc:
-        print(f"{path}: {len(exc.issues)} problem(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
+        print(f"{shown(path)}: {len(exc.issues)} problem(s)", file=sys.stderr)
+        for issue in exc.issues:  # file names and ids come from the files: shown, never obeyed
+            print(f"  {shown(issue)}", file=sys.stderr)
         return EXIT_FAILED
     print(f"{path}: ok, {len(kb.entries)} entries, {len(kb.rules)} rules")
     return EXIT_OK

@@ -86,7 +86,7 @@ def _knowledge(settings: Settings) -> KnowledgeBase | None:
         return load_knowledge(settings.knowledge.path)
     except KnowledgeError as exc:
         # Explanations still work without the FAQ links; say why they are missing.
-        print(f"warning: knowledge base not loaded, FAQ links omitted: {exc}".splitlines()[0], file=sys.stderr)
+        print(f"warning: knowledge base not loaded, FAQ links omitted: {shown(exc.lines()[0])}", file=sys.stderr)
         return None
 
 

@@ -8,6 +8,14 @@ from dataclasses import dataclass
 class BotError(Exception):
     """Base of every error the core raises on purpose."""
 
+    def lines(self) -> tuple[str, ...]:
+        """The message as its lines (a head, then one per listed problem), unescaped: a front end escapes each.
+
+        A front end that escapes the whole message would show a listed problem's own line break as `\\n`;
+        one that splits the message would let a newline inside a problem forge a line of its own.
+        """
+        return (str(self),)
+
 
 class ConfigError(BotError):
     """A config key is missing, malformed or unknown; the message names the file first when given."""
@@ -43,8 +51,11 @@ class KnowledgeError(BotError):
 
     def __init__(self, issues: list[KnowledgeIssue]) -> None:
         self.issues = list(issues)
-        head = f"{len(self.issues)} problem(s) in the knowledge base"
-        super().__init__(head + ":\n" + "\n".join(f"  {issue}" for issue in self.issues))
+        self._lines = (f"{len(self.issues)} problem(s) in the knowledge base:", *(f"  {i}" for i in self.issues))
+        super().__init__("\n".join(self._lines))
+
+    def lines(self) -> tuple[str, ...]:
+        return self._lines
 
 
 class EntryNotFound(BotError):
@@ -130,6 +141,10 @@ class ImportRejected(BotError):
     def __init__(self, problems: list[str], total: int) -> None:
         self.problems = list(problems)
         self.total = total
-        shown = "\n".join(f"  {p}" for p in self.problems)
-        more = f"\n  ... and {total - len(self.problems)} more" if total > len(self.problems) else ""
-        super().__init__(f"import refused, nothing was imported: {total} bad row(s)\n{shown}{more}")
+        more = (f"  ... and {total - len(self.problems)} more",) if total > len(self.problems) else ()
+        head = f"import refused, nothing was imported: {total} bad row(s)"
+        self._lines = (head, *(f"  {p}" for p in self.problems), *more)
+        super().__init__("\n".join(self._lines))
+
+    def lines(self) -> tuple[str, ...]:
+        return self._lines

@@ -13,29 +13,23 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.cli import main
 from bot.cli.kb_versions import format_version
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.knowledge.history import EntryVersion
+from tests.cli.conftest import OperatorFolder
 from tests.hostile_text import BONUS_ID, MEMBER_ID, NOTE, PROPOSAL_ID, terminal_problems, write_hostile_ledger
 
-ROOT = Path(__file__).resolve().parents[2]
 FORGED = "e-9999"  # the fake row the note tries to add
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    write_hostile_ledger(tmp_path / "data" / "ledger.sqlite3", tmp_path)
-    path = tmp_path / "config.yaml"
-    settings = {
-        "knowledge": {"path": str(ROOT / "knowledge"), "history_path": "data/history.sqlite3"},
-        "ledger": {"path": "data/ledger.sqlite3"},
-        "feedback": {"path": "data/feedback.sqlite3"},
-        "embedding": {"enabled": False},
-    }
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+def config(operator_folder: OperatorFolder) -> Path:
+    path = operator_folder(
+        ledger={"path": "data/ledger.sqlite3"}, feedback={"path": "data/feedback.sqlite3"}, embedding={"enabled": False}
+    )
+    write_hostile_ledger(path.parent / "data" / "ledger.sqlite3", path.parent)
     return path
 
 

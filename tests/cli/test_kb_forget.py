@@ -8,20 +8,19 @@ own code), then searches the files' bytes (the database, its -wal and -shm) for 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import struct
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.core.channel.feedback import FeedbackStore, Post
 from bot.core.insights.decision_log import DecisionLog, Noted
 from bot.core.insights.retention import purge
 from bot.core.knowledge.history import KnowledgeHistory
 from bot.core.ledger import open_ledger
-from tests.cli.test_kb_versions import ROOT, bot
+from tests.cli.conftest import OperatorFolder
+from tests.cli.test_kb_versions import bot
 
 MEMBER, OTHER = 801234567890123456, 809876543210987654
 ASKED = "quokka-zanzibar question: why did my connects vanish on tuesday 7731"
@@ -58,19 +57,14 @@ def fill(data: Path) -> None:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
-    path = tmp_path / "config.yaml"
-    settings = {
-        "knowledge": {"path": "knowledge", "history_path": "data/history.sqlite3"},
-        "feedback": {"path": "data/feedback.sqlite3"},
-        "ledger": {"path": "data/ledger.sqlite3"},
-        "insights": {"path": "data/decisions.sqlite3"},
-        "embedding": {"enabled": False},
-    }
-    path.write_text(yaml.safe_dump(settings))
-    (tmp_path / "data").mkdir()
-    fill(tmp_path / "data")
+def config(operator_folder: OperatorFolder) -> Path:
+    path = operator_folder(
+        feedback={"path": "data/feedback.sqlite3"},
+        ledger={"path": "data/ledger.sqlite3"},
+        insights={"path": "data/decisions.sqlite3"},
+        embedding={"enabled": False},
+    )
+    fill(path.parent / "data")
     return path
 
 
@@ -102,10 +96,10 @@ def test_the_purge_removes_texts_older_than_the_retention_period(config: Path) -
     data = config.parent / "data"
     now = dt.datetime.now(dt.UTC)
     kept = purge(data / "feedback.sqlite3", data / "decisions.sqlite3", retention_days=180, now=now)
-    assert (kept.posts, kept.votes, kept.queue_items, kept.decision_links) == (0, 0, 0, 0)
+    assert (kept.posts, kept.votes, kept.queue_items, kept.decisions) == (0, 0, 0, 0)
     assert ASKED.encode() in stored_bytes(data)
     gone = purge(data / "feedback.sqlite3", data / "decisions.sqlite3", retention_days=1, now=now + dt.timedelta(2))
-    assert (gone.posts, gone.votes, gone.queue_items, gone.decision_links) == (2, 2, 3, 2)
+    assert (gone.posts, gone.votes, gone.queue_items, gone.decisions) == (2, 2, 3, 2)
     after = stored_bytes(data)
     for needle in (ASKED.encode(), SILENCE.encode(), OTHERS.encode()):
         assert needle not in after

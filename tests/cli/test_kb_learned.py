@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.core.learning import candidates as cs
 from bot.core.learning.candidates import CandidateStore
 from bot.core.matching.examples import read_examples
-from tests.cli.test_kb_versions import ROOT, bot
+from tests.cli.conftest import OperatorFolder
+from tests.cli.test_kb_versions import bot
 from tests.shared_cache import EMBEDDING_CACHE
 
 ALICE, BOB = 101, 202
@@ -21,16 +20,9 @@ HOSTILE = "why\x1b[2J my connects \u202egone\u202c? @everyone"
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
-    path = tmp_path / "config.yaml"
-    settings = {
-        "knowledge": {"path": "knowledge", "history_path": "data/history.sqlite3"},
-        "embedding": {"cache_path": str(EMBEDDING_CACHE)},
-        "learning": {"path": "data/learning.sqlite3"},
-    }
-    path.write_text(yaml.safe_dump(settings))
-    store = CandidateStore(tmp_path / "data" / "learning.sqlite3")
+def config(operator_folder: OperatorFolder) -> Path:
+    path = operator_folder(embedding={"cache_path": str(EMBEDDING_CACHE)}, learning={"path": "data/learning.sqlite3"})
+    store = CandidateStore(path.parent / "data" / "learning.sqlite3")
     store.record(QUESTION, "connects-price", signal=cs.PICK, who=ALICE, by_asker=True)  # 1
     store.record(HOSTILE, "taxes-vat", signal=cs.PICK, who=BOB, by_asker=True)  # 2
     store.record(QUESTION, "proposal-cost", signal=cs.NOT_HELPFUL, who=BOB, by_asker=False, not_this=True)  # 3

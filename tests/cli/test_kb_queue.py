@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,8 @@ import yaml
 from bot.cli.kb_versions import operator
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.knowledge.history import KnowledgeHistory
-from tests.cli.test_kb_versions import ROOT, bot
+from tests.cli.conftest import OperatorFolder
+from tests.cli.test_kb_versions import bot
 
 STUDENTS = [
     "any student discount for connects?",
@@ -24,17 +24,13 @@ LIGHTNING = ["the lightning icon keeps eating my connects?", "why does the green
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
-    path = tmp_path / "config.yaml"
-    settings = {
-        "knowledge": {"path": "knowledge", "history_path": "data/history.sqlite3"},
-        "feedback": {"path": "data/feedback.sqlite3"},
+def config(operator_folder: OperatorFolder) -> Path:
+    path = operator_folder(
+        feedback={"path": "data/feedback.sqlite3"},
         # Grouped by word vectors, as when the meaning model is off (its grouping: test_meaning.py).
-        "embedding": {"enabled": False},
-    }
-    path.write_text(yaml.safe_dump(settings))
-    feedback = FeedbackStore(tmp_path / "data" / "feedback.sqlite3")
+        embedding={"enabled": False},
+    )
+    feedback = FeedbackStore(path.parent / "data" / "feedback.sqlite3")
     for n, text in enumerate([*LIGHTNING, *STUDENTS, STUDENTS[1].upper()]):
         feedback.record_silence(text, score=0.3, channel_id=1, message_id=n, author_id=2)
     feedback.close()

@@ -12,13 +12,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import yaml
 from PIL import Image
 
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.insights.decision_log import DecisionLog, Noted
 from bot.ui.insights_chart import STACK
-from tests.cli.test_kb_versions import ROOT, bot
+from tests.cli.conftest import OperatorFolder
+from tests.cli.test_kb_versions import bot
 
 HOSTILE = '<script>alert(1)</script><img src="http://evil.example/x.png"> @everyone **bold**'
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -62,17 +62,14 @@ class Page(HTMLParser):
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
-    path = tmp_path / "config.yaml"
-    settings = {
-        "knowledge": {"path": "knowledge"},
-        "feedback": {"path": "data/feedback.sqlite3"},
-        "insights": {"path": "data/decisions.sqlite3"},
-        "embedding": {"enabled": False},
-    }
-    path.write_text(yaml.safe_dump(settings))
-    data = tmp_path / "data"
+def config(operator_folder: OperatorFolder) -> Path:
+    path = operator_folder(
+        knowledge={"path": "knowledge"},
+        feedback={"path": "data/feedback.sqlite3"},
+        insights={"path": "data/decisions.sqlite3"},
+        embedding={"enabled": False},
+    )
+    data = path.parent / "data"
     log = DecisionLog(data / "decisions.sqlite3")
     now = time.time()
     plan = [

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import getpass
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.core.knowledge.history import KnowledgeHistory
 from bot.core.knowledge.loader import load_knowledge
 from bot.core.knowledge.store import KnowledgeStore
+from tests.cli.conftest import OperatorFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,11 +26,8 @@ def bot(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"knowledge": {"path": "knowledge", "history_path": "data/history.sqlite3"}}))
-    return path
+def config(operator_folder: OperatorFolder) -> Path:
+    return operator_folder()
 
 
 def store_for(config: Path) -> KnowledgeStore:

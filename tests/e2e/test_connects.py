@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,9 @@ from typing import Any
 import pytest
 
 from bot.core.ledger import seed_demo
-from bot.core.ledger.models import AccessRecord
 from bot.core.ledger.store import LedgerStore
-from tests.e2e.conftest import RunningBot, StartBot, World
-from tests.e2e.fake_discord import FakeInteraction
+from tests.e2e.conftest import StartBot, World
+from tests.e2e.ledger_bot import Ledger, start_ledger_bot
 from tests.e2e.payloads import CHANNEL_MESSAGE, EPHEMERAL, UPDATE_MESSAGE, USER_COMMAND
 
 SEED_MEMBER, AGENCY, OTHER_MEMBER = "fl-ben", "ag-brightpath", "fl-yuki"
@@ -47,48 +45,15 @@ def newest_ids(profile: str, actor: str | None = None) -> list[str]:
     return [r["id"] for r in rows]
 
 
-@dataclass
-class Ledger:
-    """The running bot with a manager role, the links above, and the ledger file to inspect."""
-
-    world: World
-    running: RunningBot
-    path: Path
-    manager: int
-    log_channel: int
-
-    async def send(self, command: str, options: dict[str, Any] | None = None, *, user: int) -> FakeInteraction:
-        ix = await self.world.fake.slash(command, options, user_id=user, channel_id=self.world.offtopic_id)
-        await self.world.fake.wait_for_callback(ix)
-        return ix
-
-    def access_log(self) -> list[AccessRecord]:
-        with LedgerStore(self.path) as store:
-            return store.access_log(limit=500)
-
-    async def log_lines(self, count: int) -> list[str]:
-        pattern = rf"/channels/{self.log_channel}/messages"
-        await self.world.fake.wait_for_request(
-            "POST", pattern, lambda r: len(self.world.fake.find_requests("POST", pattern)) >= count
-        )
-        sent = self.world.fake.find_requests("POST", pattern)
-        assert all(r.json["allowed_mentions"] == {"parse": []} for r in sent)  # a log line never pings
-        return [r.json["content"] for r in sent]
-
-
 @pytest.fixture
 async def ledger(world: World, start_bot: StartBot, tmp_path: Path) -> Ledger:
-    fake = world.fake
-    role = fake.add_role(world.guild_id, "Community managers")
-    manager = fake.add_member(world.guild_id, "manager", roles=(role,))
-    log_channel = fake.add_channel(world.guild_id, "ledger-log")
-    path = tmp_path / "data" / "ledger.sqlite3"
-    seed_demo(path)
-    with LedgerStore(path) as store:
-        store.link_discord(SEED_MEMBER, world.alice)
-        store.link_discord(OTHER_MEMBER, world.bob)
-    running = await start_bot(manager_role_ids=[role], log_channel_id=log_channel)
-    return Ledger(world, running, path, manager, log_channel)
+    def demo_with_links(path: Path) -> None:
+        seed_demo(path)
+        with LedgerStore(path) as store:
+            store.link_discord(SEED_MEMBER, world.alice)
+            store.link_discord(OTHER_MEMBER, world.bob)
+
+    return await start_ledger_bot(world, start_bot, tmp_path / "data" / "ledger.sqlite3", demo_with_links)
 
 
 def button(message: dict[str, Any], label: str) -> dict[str, Any]:

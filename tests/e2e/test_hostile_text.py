@@ -10,14 +10,12 @@ and the words themselves still shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningBot, StartBot, World
-from tests.e2e.fake_discord import FakeInteraction
+from tests.e2e.conftest import StartBot, World
+from tests.e2e.ledger_bot import Ledger, start_ledger_bot
 from tests.e2e.test_unanswered_groups import open_queue
 from tests.hostile_text import (
     BONUS_ID,
@@ -33,33 +31,12 @@ from tests.hostile_text import (
 )
 
 
-@dataclass
-class Hostile:
-    world: World
-    running: RunningBot
-    manager: int
-    log_channel: int
-
-    async def send(self, command: str, options: dict[str, Any] | None = None, *, user: int) -> FakeInteraction:
-        ix = await self.world.fake.slash(command, options, user_id=user, channel_id=self.world.offtopic_id)
-        await self.world.fake.wait_for_callback(ix)
-        return ix
-
-    def log_lines(self) -> list[str]:
-        return [
-            r.json["content"] for r in self.world.fake.find_requests("POST", rf"/channels/{self.log_channel}/messages")
-        ]
-
-
 @pytest.fixture
-async def hostile(world: World, start_bot: StartBot, tmp_path: Path) -> Hostile:
-    fake = world.fake
-    role = fake.add_role(world.guild_id, "Community managers")
-    manager = fake.add_member(world.guild_id, "manager", roles=(role,))
-    log_channel = fake.add_channel(world.guild_id, "ledger-log")
-    write_hostile_ledger(tmp_path / "data" / "ledger.sqlite3", tmp_path, discord_id=world.alice)
-    running = await start_bot(manager_role_ids=[role], log_channel_id=log_channel)
-    return Hostile(world, running, manager, log_channel)
+async def hostile(world: World, start_bot: StartBot, tmp_path: Path) -> Ledger:
+    def hostile_ledger(path: Path) -> None:
+        write_hostile_ledger(path, tmp_path, discord_id=world.alice)
+
+    return await start_ledger_bot(world, start_bot, tmp_path / "data" / "ledger.sqlite3", hostile_ledger)
 
 
 def assert_inert(texts: list[str], *, shows: tuple[str, ...] = ()) -> None:
@@ -71,7 +48,7 @@ def assert_inert(texts: list[str], *, shows: tuple[str, ...] = ()) -> None:
         assert words in seen, f"{words!r} was not shown at all"
 
 
-async def test_ledger_text_and_typed_references_reach_discord_inert(hostile: Hostile) -> None:
+async def test_ledger_text_and_typed_references_reach_discord_inert(hostile: Ledger) -> None:
     world = hostile.world
     history = await hostile.send("connects history", user=world.alice)
     assert_inert(message_texts(history.callback_data), shows=SHOWN)
@@ -94,13 +71,10 @@ async def test_ledger_text_and_typed_references_reach_discord_inert(hostile: Hos
 
     audit = await hostile.send("connects audit", user=hostile.manager)
     assert_inert(message_texts(audit.callback_data), shows=(SHOWN[0],))
-    await world.fake.wait_for_request(
-        "POST", rf"/channels/{hostile.log_channel}/messages", lambda r: len(hostile.log_lines()) >= 7
-    )
-    assert_inert(hostile.log_lines(), shows=(SHOWN[0],))
+    assert_inert(await hostile.log_lines(7), shows=(SHOWN[0],))
 
 
-async def test_members_questions_reach_the_unanswered_queue_inert(hostile: Hostile) -> None:
+async def test_members_questions_reach_the_unanswered_queue_inert(hostile: Ledger) -> None:
     world = hostile.world
     question = f"do connects work on the moon? {LINK} {MENTIONS} `x"
     msg = await world.fake.post_message(world.support_id, world.bob, question)
@@ -110,6 +84,6 @@ async def test_members_questions_reach_the_unanswered_queue_inert(hostile: Hosti
     assert_inert(message_texts(queue), shows=("do connects work on the moon?", SHOWN[0]))
 
 
-async def test_a_typed_id_comes_back_inert_in_an_error_reply(hostile: Hostile) -> None:
+async def test_a_typed_id_comes_back_inert_in_an_error_reply(hostile: Ledger) -> None:
     shown = await hostile.send("faq show", {"id": REFERENCE}, user=hostile.world.bob)
     assert_inert(message_texts(shown.callback_data), shows=(SHOWN[0],))

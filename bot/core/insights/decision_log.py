@@ -4,8 +4,9 @@ A row holds no member's words and no member's id, by design: the time, the chann
 (`channel` or `ask`), the decision (answer / suggest / silent / earlier / rate_limited / explain), the entry
 and its confidence, whether it was a thread follow-up, and its outcome (posted, refused by Discord, or none
 for a decision that posts nothing). A later pick of a suggestion and members' votes are added to the row,
-found through the bot's own reply id (`reply_message_id`, cleared once the votes no longer matter: see
-bot.core.insights.retention). Chatter settled before the model is only counted, per day and channel.
+found through the bot's own reply id (`reply_message_id`). Rows older than `feedback.retention_days` are
+deleted (bot.core.insights.retention); the per-day counts below stay. Chatter settled before the model
+is only counted, per day and channel.
 
 Writes cost the event loop one list append: rows queued within a second are written by the log's own
 thread in one transaction (a busy channel is one commit a second, not one per message). The same

@@ -5,8 +5,11 @@ What is personal here, and what the daily purge (and the one at start) does with
   asker's ids (`posts`) are blanked; votes keep their vote but lose the question and the voter (a
   negative stand-in id keeps the table's one-vote-per-member key unique); queue items (`unanswered`:
   the question and its author) are deleted. Counts per entry (/faq stats) stay;
-* the decision log holds no member's words or id; its links from a row to the bot's reply (used to join
-  a pick or a vote) are cleared, so nothing links a decision to a message any more.
+* the decision log holds no member's words or id, but its rows link a decision to the bot's reply (to
+  join a pick or a vote): older rows are deleted. Nothing reads them after that long (a pick or a vote
+  comes within days), and every report reads the per-day counts (`daily`, `entry_daily`), which stay.
+  Without this the log grew by its rows for ever (about 111 MB a million decisions); now it holds
+  retention_days of them, and the pages the purge frees (zeroed) are reused, so the file stops growing.
 Both files are changed with secure_delete and their write-ahead logs emptied (bot.core.insights.scrub).
 """
 
@@ -30,12 +33,12 @@ class Purged:
     posts: int = 0
     votes: int = 0
     queue_items: int = 0
-    decision_links: int = 0
+    decisions: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.posts} answer question(s), {self.votes} vote question(s), {self.queue_items} queue item(s), "
-            f"{self.decision_links} decision link(s)"
+            f"{self.decisions} decision row(s)"
         )
 
 
@@ -67,11 +70,12 @@ def purge(feedback_path: Path | None, decisions_path: Path, *, retention_days: i
         counts = scrub(feedback_path, lambda conn: purge_feedback(conn, iso), vacuum=None) or counts
     before = day_of(cutoff.timestamp())
 
-    def unlink(conn: sqlite3.Connection) -> int:
+    def delete_rows(conn: sqlite3.Connection) -> int:
         if not has_table(conn, "decisions"):
             return 0
-        sql = "UPDATE decisions SET reply_message_id = NULL WHERE day < ? AND reply_message_id IS NOT NULL"
-        return conn.execute(sql, (before,)).rowcount
+        return conn.execute("DELETE FROM decisions WHERE day < ?", (before,)).rowcount
 
-    links = scrub(decisions_path, unlink, vacuum=False) or 0
-    return Purged(*counts, decision_links=links)
+    # No VACUUM: rebuilding a file of retention_days of decisions every day would hold the bot's writes up;
+    # the freed pages are zeroed (secure_delete) and reused by the next days' rows.
+    rows = scrub(decisions_path, delete_rows, vacuum=False) or 0
+    return Purged(*counts, decisions=rows)

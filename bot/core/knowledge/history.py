@@ -167,34 +167,20 @@ class KnowledgeHistory:
         at: dt.datetime | None = None,
     ) -> EntryVersion:
         """Append the next version of an entry and return it."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown history action {action!r}")
-        when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+        row = _stamped(entry_id, action, actor, summary, content, removed, at)
         with self._write() as conn:
-            version = _append(conn, (entry_id, action, actor, when.isoformat(), summary, content, int(removed)))
-        return EntryVersion(entry_id, version, action, actor, when, summary, content, removed)
+            version = _append(conn, row)
+        return _version((entry_id, version, *row[1:]))
 
     # --- writes in two steps: a pending row, the file, then the version (bot.core.knowledge.versioned_write)
 
-    def begin_pending(
-        self,
-        entry_id: str,
-        *,
-        action: str,
-        actor: str,
-        summary: str,
-        content: str,
-        removed: bool,
-        old_content: str | None,
-    ) -> None:
+    def begin_pending(self, write: PendingWrite) -> None:
         """Commit the intent to write the next version of an entry, before its file is touched."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown history action {action!r}")
-        when = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        row = _stamped(write.entry_id, write.action, write.actor, write.summary, write.content, write.removed, None)
         with self._connect() as conn:
             conn.execute(
                 f"INSERT OR REPLACE INTO pending_writes ({_PENDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry_id, action, actor, when.isoformat(), summary, content, int(removed), old_content),
+                (*row, write.old_content),
             )
 
     def complete_pending(self, entry_id: str) -> EntryVersion:
@@ -364,6 +350,16 @@ def _rollback(conn: sqlite3.Connection) -> None:
     # SQLite may have rolled back already (a full disk does): a second ROLLBACK would hide the cause.
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+def _stamped(
+    entry_id: str, action: str, actor: str, summary: str, content: str, removed: bool, at: dt.datetime | None
+) -> tuple:
+    """The row (entry_id, action, actor, at, summary, content, removed) of a change, stamped to the second."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown history action {action!r}")
+    when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    return (entry_id, action, actor, when.isoformat(), summary, content, int(removed))
 
 
 def _append(conn: sqlite3.Connection, row: tuple) -> int:

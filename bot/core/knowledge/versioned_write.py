@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bot.core.errors import BotError, KnowledgeError
 from bot.core.knowledge import files as kb_files
-from bot.core.knowledge.history import HISTORY_WHAT, EntryVersion, KnowledgeHistory
+from bot.core.knowledge.history import HISTORY_WHAT, EntryVersion, KnowledgeHistory, PendingWrite
 from bot.core.sqlite_files import DatabaseUnavailable, unavailable
 
 log = logging.getLogger(__name__)
@@ -60,15 +60,8 @@ def write_versioned(
     """Make path hold new_text (None: delete it) and record it as the entry's next version, or neither."""
     removed = new_text is None
     try:
-        history.begin_pending(
-            entry_id,
-            action=action,
-            actor=actor,
-            summary=summary,
-            content=(old_text or "") if removed else new_text,
-            removed=removed,
-            old_content=old_text,
-        )
+        content = (old_text or "") if removed else new_text
+        history.begin_pending(PendingWrite(entry_id, action, actor, summary, content, removed, old_text))
     except HISTORY_FAILURES as exc:
         raise KnowledgeWriteFailed(entry_id, str(unavailable(HISTORY_WHAT, history.path, exc))) from None
     try:

@@ -128,6 +128,20 @@ def _whose(profile: Profile) -> Marked:
     return say("{name}'s own freelancer balance", name=profile.name)
 
 
+def _about(ctx: EntryContext, template: str, /, **values: object) -> Marked:
+    """say() with the entry's own words ready: {n} Connects, {were}, {whose} balance, {job}, {day}, {id}."""
+    e = ctx.entry
+    own = {
+        "n": connects(e.connects),
+        "were": were(e.connects),
+        "whose": _whose(ctx.profile),
+        "job": _job(e),
+        "day": e.occurred_at[:10],
+        "id": e.id,
+    }
+    return say(template, **own, **values)
+
+
 def _first(profile: Profile | None) -> Marked:
     return say("{name}", name=profile.name.split()[0]) if profile and profile.name else say("the member")
 
@@ -154,22 +168,18 @@ Result = tuple[Marked, list[str], bool]
 
 def _proposal(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
-    n = connects(e.connects)
     if p.is_agency:
         actor, role = ctx.actor, ctx.actor_membership
         by = say(" by {name}", name=actor.name) if actor else say(" (the ledger does not record which member)")
         not_from = (
             say("{name}'s own freelancer balance", name=actor.name) if actor else say("any member's freelancer balance")
         )
-        text = say(
+        text = _about(
+            ctx,
             "{n} {were} taken from {whose}, not from {not_from}. Why: this proposal for {job} was submitted under "
             "the agency{by}, and a proposal draws from the balance of the profile it was submitted under, "
             "whoever submits it. Agency and freelancer Connects are separate balances, charged separately",
-            n=n,
-            were=were(e.connects),
-            whose=_whose(p),
             not_from=not_from,
-            job=_job(e),
             by=by,
         )
         if actor:
@@ -185,13 +195,10 @@ def _proposal(ctx: EntryContext) -> Result:
                 "from the freelancer profile rather than as an agency member."
             )
         return text, [DRAWS, SEPARATE], True
-    text = say(
+    text = _about(
+        ctx,
         "{n} {were} taken from {whose}. Why: this proposal for {job} was submitted from the freelancer profile, "
         "and a proposal draws from the balance of the profile it was submitted under.",
-        n=n,
-        were=were(e.connects),
-        whose=_whose(p),
-        job=_job(e),
     )
     if not ctx.memberships:
         text += " Next: the job post shows how many Connects a proposal needs before you submit."
@@ -218,15 +225,12 @@ def _proposal(ctx: EntryContext) -> Result:
 
 
 def _boost(ctx: EntryContext) -> Result:
-    e, p = ctx.entry, ctx.profile
+    p = ctx.profile
     proposal = _spent_on_job(ctx, ("proposal",))
-    text = say(
+    text = _about(
+        ctx,
         "{n} {were} taken from {whose} as a boost bid on {job}. A boost bid is charged on top of the proposal's "
         "own cost, as a separate line in the Connects history",
-        n=connects(e.connects),
-        were=were(e.connects),
-        whose=_whose(p),
-        job=_job(e),
     )
     if proposal:
         text += say(" (the proposal is entry {id}, {n}).", id=proposal.id, n=connects(proposal.connects))
@@ -244,29 +248,25 @@ def _purchase(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
     method = say(" ({method})", method=p.billing_method) if p.billing_method else say("")
     if not p.is_agency:
-        text = say(
+        text = _about(
+            ctx,
             "{n} {were} added to {whose}: a purchase paid with the freelancer profile's own billing method"
             "{method}. Each profile pays with its own billing method, so {serve} proposals sent "
             "from this freelancer profile. Next: nothing to do; {they} in the balance now.",
-            n=connects(e.connects),
-            were=were(e.connects),
             serve=one_or_many(e.connects, "this Connect serves", "these Connects serve"),
             they=one_or_many(e.connects, "it is", "they are"),
-            whose=_whose(p),
             method=method,
         )
         return text, [BILLING], True
     buyer, role = say(""), ctx.actor_membership.role if ctx.actor_membership else None
     if ctx.actor is not None:
         buyer = say(", bought by {name}", name=ctx.actor.name) + (f" ({_role_words(role)})" if role else "")
-    text = say(
+    text = _about(
+        ctx,
         "{n} {were} added to {whose}: a purchase paid with the billing method on the Agency profile{method}"
         "{buyer}. Each profile pays with its own billing method: agency Connects are bought with a billing "
         "method added under the Agency profile, never from a freelancer balance or card. Only the agency "
         "owner and agency admins can buy Connects for the agency.",
-        n=connects(e.connects),
-        were=were(e.connects),
-        whose=_whose(p),
         method=method,
         buyer=buyer,
     )
@@ -283,7 +283,7 @@ def _purchase(ctx: EntryContext) -> Result:
 def _returned(ctx: EntryContext) -> Result:
     e, p = ctx.entry, ctx.profile
     spent = _spent_on_job(ctx, ("proposal",))
-    text = say("{n} came back to {whose} for {job}", n=connects(e.connects), whose=_whose(p), job=_job(e))
+    text = _about(ctx, "{n} came back to {whose} for {job}")
     text += say(" (returning Connects spent on entry {id}).", id=spent.id) if spent else "."
     text += (
         " Connects come back only when the client cancels before hiring or the post is removed for "
@@ -300,21 +300,19 @@ def _returned(ctx: EntryContext) -> Result:
 
 
 def _expired(ctx: EntryContext) -> Result:
-    e, p = ctx.entry, ctx.profile
-    text = say(
+    e = ctx.entry
+    text = _about(
+        ctx,
         "{n} expired from {whose} on {day}. Connects expire one year after they are issued, oldest first, so "
         "{these} issued about a year earlier and not spent. Next: the Connects settings show how "
         "many Connects expire in the next 30 days; expired Connects don't come back.",
-        n=connects(e.connects),
         these=one_or_many(e.connects, "this was a Connect", "these were Connects"),
-        whose=_whose(p),
-        day=e.occurred_at[:10],
     )
     return text, [EXPIRY], True
 
 
 def _uncovered(ctx: EntryContext) -> Result:
-    e, p = ctx.entry, ctx.profile
+    e = ctx.entry
     known = {
         "monthly": "the monthly Connects renewal",
         "bonus": "a bonus",
@@ -323,17 +321,13 @@ def _uncovered(ctx: EntryContext) -> Result:
     }.get(e.kind)
     what = say(known) if known else say("an entry of kind '{kind}'", kind=e.kind)
     moved = "added to" if e.connects >= 0 else "taken from"
-    text = say(
+    text = _about(
+        ctx,
         "{n} {were} {moved} {whose} on {day}: {what}. None of the rules the bot knows explains why this amount "
         "was given or taken, so it won't guess. Next: if it looks wrong, contact Upwork Support with the "
         "entry id {id}.",
-        n=connects(e.connects),
-        were=were(e.connects),
         moved=moved,
-        whose=_whose(p),
-        day=e.occurred_at[:10],
         what=what,
-        id=e.id,
     )
     return text, [], False
 

@@ -56,6 +56,19 @@ async def assert_no_anonymous_edit(bot_store: KnowledgeStore, history_path: Path
     assert history.pending() == []
 
 
+async def served(bot_store: KnowledgeStore) -> None:
+    """Let the running bot's watcher take the moderator's last change into service."""
+    await KnowledgeWatcher(bot_store, 1.0).check()
+
+
+@pytest.fixture
+async def removable(store: KnowledgeStore, bot_store: KnowledgeStore) -> str:
+    """An entry a moderator added and the bot serves, which nothing else refers to: one a test may remove."""
+    store.add(EXPIRY, actor="mod")
+    await served(bot_store)
+    return REMOVABLE
+
+
 def edit(store: KnowledgeStore, answer: str = "A new answer.") -> object:
     return store.edit(ENTRY, {"answer": answer}, expected_version=store.version(ENTRY), actor="discord:7 (mod)")
 
@@ -127,37 +140,33 @@ async def test_a_history_that_cannot_commit_the_version_puts_the_old_file_back(
 
 
 async def test_a_history_that_cannot_begin_the_write_leaves_the_file_untouched(
-    store, bot_store, knowledge_dir, history_path, monkeypatch
+    store, bot_store, knowledge_dir, history_path, monkeypatch, removable
 ):
-    store.add(EXPIRY, actor="mod")
-    await KnowledgeWatcher(bot_store, 1.0).check()  # the bot has it in service
     before = snapshot(knowledge_dir)
     store.open(ENTRY)
     monkeypatch.setattr(KnowledgeHistory, "begin_pending", history_full)
     with pytest.raises(KnowledgeWriteFailed, match=r"cannot be written \(database or disk is full\); nothing"):
         edit(store)
     with pytest.raises(KnowledgeWriteFailed, match=r"nothing was changed$"):
-        store.remove(REMOVABLE, actor="mod")
+        store.remove(removable, actor="mod")
     monkeypatch.undo()
     assert snapshot(knowledge_dir) == before and only_original(history_path)
-    assert [v.action for v in KnowledgeHistory(history_path).versions(REMOVABLE)] == ["add"]
+    assert [v.action for v in KnowledgeHistory(history_path).versions(removable)] == ["add"]
     await assert_no_anonymous_edit(bot_store, history_path)
 
 
 async def test_a_file_that_cannot_be_deleted_is_not_recorded_as_removed(
-    store, bot_store, knowledge_dir, history_path, monkeypatch
+    store, bot_store, knowledge_dir, history_path, monkeypatch, removable
 ):
-    store.add(EXPIRY, actor="mod")
-    await KnowledgeWatcher(bot_store, 1.0).check()  # the bot has it in service
     before = snapshot(knowledge_dir)
     monkeypatch.setattr(
         Path, "unlink", lambda self, missing_ok=False: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
     )
     with pytest.raises(KnowledgeWriteFailed, match=r"\(Permission denied\); nothing was changed$"):
-        store.remove(REMOVABLE, actor="mod")
+        store.remove(removable, actor="mod")
     monkeypatch.undo()
     assert snapshot(knowledge_dir) == before
-    assert [v.action for v in KnowledgeHistory(history_path).versions(REMOVABLE)] == ["add"]
+    assert [v.action for v in KnowledgeHistory(history_path).versions(removable)] == ["add"]
     assert store.recycle_bin() == []
     await assert_no_anonymous_edit(bot_store, history_path)
 
@@ -202,19 +211,29 @@ store.revert(sys.argv[3], int(sys.argv[4]), actor="cli:operator")
 """
 
 
-async def test_a_revert_killed_between_the_file_and_the_version_is_recorded_as_the_revert(
-    store, bot_store, knowledge_dir, history_path
-):
-    edit(store, "The second version.")  # v1 original, v2 this edit
-    await KnowledgeWatcher(bot_store, 1.0).check()  # the bot has it in service
+def revert_killed(code: str, knowledge_dir: Path, history_path: Path) -> None:
+    """Run `code` (CRASHING_REVERT or a variant) to revert ENTRY to version 1; it must die by SIGKILL."""
     proc = subprocess.run(
-        [sys.executable, "-c", CRASHING_REVERT, str(knowledge_dir), str(history_path), ENTRY, "1"],
+        [sys.executable, "-c", code, str(knowledge_dir), str(history_path), ENTRY, "1"],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+@pytest.fixture
+async def second_version(store: KnowledgeStore, bot_store: KnowledgeStore) -> None:
+    """ENTRY at v2 (v1 the original, v2 a moderator's edit), in the running bot's service."""
+    edit(store, "The second version.")
+    await served(bot_store)
+
+
+async def test_a_revert_killed_between_the_file_and_the_version_is_recorded_as_the_revert(
+    bot_store, knowledge_dir, history_path, second_version
+):
+    revert_killed(CRASHING_REVERT, knowledge_dir, history_path)
     assert (knowledge_dir / "entries" / f"{ENTRY}.yaml").read_text() == BUYING  # the file was replaced
 
     # The running bot's watcher sees the file change: it is the operator's revert, not an anonymous edit.
@@ -228,22 +247,15 @@ async def test_a_revert_killed_between_the_file_and_the_version_is_recorded_as_t
     assert bot_store.kb.entry(ENTRY).answer.startswith("Go to Connects")
 
 
-async def test_a_write_killed_before_the_file_changed_leaves_no_version(store, bot_store, knowledge_dir, history_path):
-    edit(store, "The second version.")
-    await KnowledgeWatcher(bot_store, 1.0).check()  # the bot has it in service
+async def test_a_write_killed_before_the_file_changed_leaves_no_version(
+    bot_store, knowledge_dir, history_path, second_version
+):
     before = snapshot(knowledge_dir)
     code = CRASHING_REVERT.replace(
         "KnowledgeHistory.complete_pending = killed",
         "import bot.core.knowledge.files as f\nf.atomic_write = lambda path, text: killed(None, None)",
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(knowledge_dir), str(history_path), ENTRY, "1"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    revert_killed(code, knowledge_dir, history_path)
     assert len(KnowledgeHistory(history_path).pending()) == 1  # the intent was committed, the file untouched
     assert snapshot(knowledge_dir) == before
     # The next reader drops the intent: the file never changed, so there is no version to record.
