@@ -276,12 +276,12 @@ class LearningLoop:
             if verdict.passed:
                 return self._serve(verdict, labelled + served + list(new), served + list(new), accepted)
             held = tuple(new[e] for e in verdict.hurt) or tuple(accepted)
-            note = "the guard held it back: " + verdict.after.line()
+            note = f"the guard held it back: {verdict.refusal}"
             held = tuple(self.store.decide(c.id, cs.HELD, note=note) for c in held)
             ids = ", ".join(f"#{c.id} {_quote(c.question)} → {c.result}" for c in held)
             text = (
                 f"Learning: the model in service stays. Trained with {len(accepted)} accepted example(s) it did "
-                f"worse, cross-validated ({verdict.after.line()}; in service: {verdict.before.line()}). "
+                f"harm, cross-validated: {verdict.line()}. "
                 f"Held back as hurting: {ids}."
             )
             if len(held) < len(accepted):
@@ -303,8 +303,7 @@ class LearningLoop:
         refit = "; the confidence model was refit" if verdict.confidence is not None else ""
         text = (
             f"Learning: {len(served)} example(s) now serve ({', '.join(f'#{c.id}' for c in served)}), written to "
-            f"{self.learned_path.name}{refit}. Cross-validated: {verdict.after.line()} "
-            f"(before: {verdict.before.line()})."
+            f"{self.learned_path.name}{refit}. Cross-validated: {verdict.line()}."
         )
         self._tell(text)
         return Retrained(verdict, served, (), text)
