@@ -139,11 +139,14 @@ async def test_one_member_picking_the_wrong_suggestion_fifty_times_changes_nothi
     engine = running.services.engine
     question, _, wrong = suggested(running)
     before, ranker = engine.decide(question), engine._ranker
-    for _ in range(50):
-        await suggest_and_pick(world, running, world.carol, question, wrong)
+    for _ in range(50):  # and each time votes the wrong answer Helpful: the asker's pick + 👍, on a wrong entry
+        answer_id = await suggest_and_pick(world, running, world.carol, question, wrong)
+        vote = await world.fake.click(answer_id, f"fb:helpful:{wrong}", user_id=world.carol)
+        await world.fake.wait_for_callback(vote)
+    await asyncio.to_thread(learning.wait_for_retraining)
     (candidate,) = await learning.submit(learning.to_review)
-    assert (candidate.entry_id, len(candidate.signals), candidate.status) == (wrong, 1, cs.PENDING)
-    assert await learning.submit(learning.store.with_status, cs.ACCEPTED, cs.SERVED) == []
+    assert (candidate.entry_id, len(candidate.signals), candidate.status) == (wrong, 2, cs.PENDING)
+    assert await learning.submit(learning.store.with_status, cs.ACCEPTED, cs.SERVED, cs.HELD) == []
     assert not (tmp_path / "knowledge" / "examples" / "learned.yaml").exists()
 
     msg = await world.fake.post_message(world.support_id, world.alice, question)

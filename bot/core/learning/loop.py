@@ -181,6 +181,7 @@ class LearningLoop:
             others,
             accepted_for={who: self.store.auto_accepted_by(who) for who in askers},
             per_member=self.settings.auto_accept_per_member,
+            ranked_first=next((c.entry_id for c in self.engine.rank(candidate.question, limit=1)), None),
         )
         if reason is None:
             return candidate
