@@ -292,7 +292,9 @@ class LearningLoop:
         meaning = self.engine.meaning
         assert meaning is not None and self.learned_path is not None
         append_learned(self.learned_path, accepted, self._lock)
-        self._learned_seen = file_state(self.learned_path)  # our own write: nothing for the watcher to reload
+        in_file = [(e.text, e.entry_id) for e in served_examples(self.learned_path)]
+        if in_file == [(e.text, e.entry_id) for e in learned]:  # our write alone: nothing for the watcher to reload
+            self._learned_seen = file_state(self.learned_path)
         served = tuple(self.store.decide(c.id, cs.SERVED) for c in accepted)
         if verdict.confidence is not None:
             self.store.store_model(_examples_key(examples), json.dumps(verdict.confidence.to_json()))

@@ -60,3 +60,12 @@ async def test_an_example_accepted_in_a_shell_serves_in_the_running_bot_and_a_br
     await watcher.check()
     assert running.engine.decide(QUESTION).entry_id == "proposal-cost"
     assert [(e.text, e.entry_id) for e in read_examples(learned)] == [(QUESTION, "proposal-cost")]
+
+
+def test_the_loops_own_write_is_not_reloaded(make_loop) -> None:
+    loop = make_loop(auto_accept=True)
+    loop.note_pick(QUESTION, RIGHT, ALICE, message_id=5)
+    loop.note_vote(QUESTION, RIGHT, ALICE, True, asker=ALICE, message_id=5)
+    loop.wait_for_retraining()
+    assert loop.learned_path is not None and loop.learned_path.exists()
+    assert not loop.poll_learned()  # it serves what it wrote already
