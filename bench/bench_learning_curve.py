@@ -1,6 +1,6 @@
 """The learning curve: replay real posts as channel traffic, learn from the asker's picks and votes, measure others.
 
-Usage: python bench/bench_learning_curve.py [--rounds 3] [--seed 0]
+Usage: python bench/bench_learning_curve.py [--rounds 3] [--seed 0] [--teach 3]
 
 1. The real dev posts (knowledge/examples/forum-posts.yaml, 36 questions and the posts that must get
    silence) are split by thread (their source page) into two halves of about the same size.
@@ -10,9 +10,12 @@ Usage: python bench/bench_learning_curve.py [--rounds 3] [--seed 0]
    threads, each post by its own member. A simulated asker is honest: offered "Did you mean…" with the
    right entry among the choices, they pick it and vote the answer Helpful; answered, they vote Helpful
    when it is right and Not helpful when it is wrong; silence, nothing.
-4. After each chunk, what the loop proposes is accepted (every pending candidate that names an entry, as a
-   moderator would on /faq learned) and the guarded retrain runs: it serves only if the cross-validated
-   figures on the labelled sets do not get worse.
+4. After each chunk a simulated moderator works through the unanswered queue as `kb unanswered` and the
+   teach form would: of the chunk's questions the bot was silent on, the first --teach are taught as
+   phrasings of their true entry (a post longer than a phrasing may be is shortened at a word, as a
+   moderator would in the form) and the loop records each as `taught`. Then what the loop proposes is
+   accepted (every pending candidate that names an entry, as a moderator would on /faq learned) and the
+   guarded retrain runs: the examples serve only if the guard finds no harm on the labelled sets.
 5. The other half is measured after each round: answered right / wrong, helped (of its questions) and
    silent (of its posts that must get silence). Round 0 is the same model before any learning: the
    baseline of the same run. The posts replayed so far are asked again too (what the loop learned about
@@ -40,10 +43,15 @@ from bot.config import Settings, load_settings  # noqa: E402
 from bot.core.channel.desk import Posted, Reply, SupportDesk  # noqa: E402
 from bot.core.channel.feedback import FeedbackStore  # noqa: E402
 from bot.core.channel.policy import MessageFacts  # noqa: E402
+from bot.core.errors import BotError  # noqa: E402
 from bot.core.knowledge.files import WriterLock  # noqa: E402
+from bot.core.knowledge.history import KnowledgeHistory  # noqa: E402
 from bot.core.knowledge.loader import load_knowledge  # noqa: E402
+from bot.core.knowledge.model import MAX_PHRASING_CHARS  # noqa: E402
+from bot.core.knowledge.store import KnowledgeStore  # noqa: E402
 from bot.core.learning import candidates as cs  # noqa: E402
 from bot.core.learning.candidates import CandidateStore  # noqa: E402
+from bot.core.learning.learned_file import served_examples  # noqa: E402
 from bot.core.learning.loop import LearningLoop  # noqa: E402
 from bot.core.matching.answers import AnswerEngine  # noqa: E402
 from bot.core.matching.cross_validation import Labelled, Outcomes  # noqa: E402
@@ -51,7 +59,7 @@ from bot.core.matching.embeddings.meaning import load_meaning  # noqa: E402
 from tests.shared_cache import EMBEDDING_CACHE  # noqa: E402
 
 FORUM = ROOT / "knowledge" / "examples" / "forum-posts.yaml"
-CHANNEL, BOT = 1, 999
+CHANNEL, BOT, MODERATOR = 1, 999, 7
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,8 +117,10 @@ def measure(engine: AnswerEngine, posts: list[Post]) -> Outcomes:
     return outcomes
 
 
-async def replay(desk: SupportDesk, loop: LearningLoop, posts: list[Post], first_id: int) -> dict[str, int]:
-    """Each post from its own member through the desk; the honest asker picks and votes."""
+async def replay(
+    desk: SupportDesk, loop: LearningLoop, posts: list[Post], first_id: int, unanswered: list[Post]
+) -> dict[str, int]:
+    """Each post from its own member through the desk; the honest asker picks and votes; silent questions queue."""
     seen = {"answer": 0, "suggest": 0, "silent": 0, "picked": 0, "votes": 0}
     for n, post in enumerate(posts, start=first_id):
         facts = MessageFacts(n, False, False, CHANNEL, None, True, post.text, message_id=n, jump_url=f"m/{n}")
@@ -131,7 +141,26 @@ async def replay(desk: SupportDesk, loop: LearningLoop, posts: list[Post], first
                 loop.note_vote(post.text, post.entry_id, n, True, asker=n, message_id=10**9 + n)
         else:
             seen["silent"] += 1
+        if plan.reply is not Reply.ANSWER and post.entry_id is not None and not post.lenient:
+            unanswered.append(post)  # what `kb unanswered` lists (a suggestion left unpicked queues too)
     return seen
+
+
+def teach_unanswered(store: KnowledgeStore, loop: LearningLoop, queue: list[Post], count: int) -> int:
+    """The moderator teaches the first `count` queued questions as phrasings of their true entry."""
+    taught = 0
+    for post in queue[:count]:
+        assert post.entry_id is not None
+        text = post.text if len(post.text) <= MAX_PHRASING_CHARS else post.text[:MAX_PHRASING_CHARS].rsplit(" ", 1)[0]
+        try:
+            store.teach(post.entry_id, text, actor=f"discord:{MODERATOR}")
+        except BotError as exc:  # e.g. the text is already another entry's phrasing: the moderator moves on
+            print(f"      teach refused: {exc}")
+            continue
+        loop.note_teach(post.text, post.entry_id, MODERATOR)
+        taught += 1
+    del queue[:count]
+    return taught
 
 
 def accept_proposed(loop: LearningLoop) -> tuple[int, int]:
@@ -153,7 +182,7 @@ def row(label: str, o: Outcomes) -> str:
     )
 
 
-def direction(replayed: list[Post], measured: list[Post], rounds: int, name: str) -> list[Outcomes]:
+def direction(replayed: list[Post], measured: list[Post], rounds: int, teach: int, name: str) -> list[Outcomes]:
     with tempfile.TemporaryDirectory(prefix="learning-curve-") as tmp:
         work = Path(tmp)
         settings = setting_up(work)
@@ -162,6 +191,10 @@ def direction(replayed: list[Post], measured: list[Post], rounds: int, name: str
         feedback = FeedbackStore(work / "feedback.sqlite3")
         desk = SupportDesk.from_settings(settings, engine, explains_charges=False, feedback=feedback)
         lock = WriterLock(work / "kb.lock")
+        store = KnowledgeStore(
+            settings.knowledge.path, KnowledgeHistory(settings.knowledge.history_path), consumers=[engine], kb=kb
+        )
+        queue: list[Post] = []
         loop = LearningLoop(
             CandidateStore(settings.learning.path),
             engine,
@@ -182,18 +215,36 @@ def direction(replayed: list[Post], measured: list[Post], rounds: int, name: str
             posts = [p for p in replayed if p.thread in chunk]
             so_far += posts
             started = time.perf_counter()
-            seen = asyncio.run(replay(desk, loop, posts, first_id=1000 * (r + 1)))
+            seen = asyncio.run(replay(desk, loop, posts, 1000 * (r + 1), queue))
+            taught = teach_unanswered(store, loop, queue, teach)
+            if engine.meaning is not None:
+                engine.meaning.wait_for_training()  # the head retrained on the taught phrasings
             accepted, auto = accept_proposed(loop)
             report = loop.retrain() if accepted else None
             served = len(report.served) if report else 0
             held = len(report.held) if report else 0
+            if engine.meaning is not None:
+                engine.meaning.wait_for_training()
             curve.append(measure(engine, measured))
             print(row(f"round {r + 1} ({len(posts)} replayed)", curve[-1]))
             print(row("  replayed, asked again", measure(engine, so_far)))
             print(
                 f"      replay: {seen['answer']} answered, {seen['suggest']} suggested ({seen['picked']} picked), "
-                f"{seen['silent']} silent; accepted {accepted} ({auto} pick + Helpful), served {served}, held {held}; "
+                f"{seen['silent']} silent; taught {taught}; accepted {accepted} ({auto} pick + Helpful), "
+                f"served {served}, held {held}; "
                 f"{time.perf_counter() - started:.1f} s"
+            )
+        print("    the measured half's questions still not answered right, after the last round (why flat or not):")
+        for post in measured:
+            decision = engine.decide(post.text)
+            if post.entry_id is None or post.lenient or decision.entry_id == post.entry_id:
+                continue
+            ranked = [c.entry_id for c in engine.rank(post.text, limit=5)]
+            place = ranked.index(post.entry_id) + 1 if post.entry_id in ranked else "-"
+            learned = sum(e.entry_id == post.entry_id for e in served_examples(loop.learned_path))
+            print(
+                f"      {post.entry_id:<28} {decision.action:<8} score {decision.score:.2f}; "
+                f"right entry ranked {place}; {learned} learned example(s) of it; {decision.reason[:60]}"
             )
         loop.close()
         feedback.close()
@@ -204,12 +255,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--teach", type=int, default=3, help="questions the moderator teaches from the queue a round")
     args = parser.parse_args()
     first, second = split_by_thread(forum_posts(), args.seed)
     started = time.perf_counter()
     curves = [
-        direction(first, second, args.rounds, "A -> B"),
-        direction(second, first, args.rounds, "B -> A"),
+        direction(first, second, args.rounds, args.teach, "A -> B"),
+        direction(second, first, args.rounds, args.teach, "B -> A"),
     ]
     print("both directions pooled (each half measured while the other was replayed):")
     for r in range(args.rounds + 1):

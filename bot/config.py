@@ -204,7 +204,7 @@ class LearningSettings:
     auto_accept_per_member: Annotated[int, Strict(), Field(ge=0)] = 1
     retrain_confidence: Flag = True
     guard_folds: Annotated[int, Strict(), Field(ge=2, le=10)] = 5
-    guard_tolerance: Fraction = 0.005
+    guard_tolerance: Fraction = 0.002
 
 
 @dataclass(frozen=True, config=SECTION)

@@ -38,6 +38,8 @@ class FaqLearned(FaqForms):
 
             self._learning_listener = post
             learning.add_listener(post)
+            if self.services.knowledge_watcher is not None:  # `kb learned accept` in a shell: serve it now
+                self.services.knowledge_watcher.add_poll(learning.poll_learned)
         await super().cog_load()  # type: ignore[misc]
 
     async def cog_unload(self) -> None:

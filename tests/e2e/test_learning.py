@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.core.learning import candidates as cs
 from bot.core.matching.examples import read_examples
+from tests.e2e import conftest
 from tests.e2e.conftest import RunningBot, StartBot, World, find_text
 from tests.e2e.payloads import DEFERRED_UPDATE, EPHEMERAL, UPDATE_MESSAGE
 from tests.e2e.test_moderation import button
@@ -139,13 +141,42 @@ async def test_one_member_picking_the_wrong_suggestion_fifty_times_changes_nothi
     engine = running.services.engine
     question, _, wrong = suggested(running)
     before, ranker = engine.decide(question), engine._ranker
-    for _ in range(50):
-        await suggest_and_pick(world, running, world.carol, question, wrong)
+    for _ in range(50):  # and each time votes the wrong answer Helpful: the asker's pick + 👍, on a wrong entry
+        answer_id = await suggest_and_pick(world, running, world.carol, question, wrong)
+        vote = await world.fake.click(answer_id, f"fb:helpful:{wrong}", user_id=world.carol)
+        await world.fake.wait_for_callback(vote)
+    await asyncio.to_thread(learning.wait_for_retraining)
     (candidate,) = await learning.submit(learning.to_review)
-    assert (candidate.entry_id, len(candidate.signals), candidate.status) == (wrong, 1, cs.PENDING)
-    assert await learning.submit(learning.store.with_status, cs.ACCEPTED, cs.SERVED) == []
+    assert (candidate.entry_id, len(candidate.signals), candidate.status) == (wrong, 2, cs.PENDING)
+    assert await learning.submit(learning.store.with_status, cs.ACCEPTED, cs.SERVED, cs.HELD) == []
     assert not (tmp_path / "knowledge" / "examples" / "learned.yaml").exists()
 
     msg = await world.fake.post_message(world.support_id, world.alice, question)
     outcome = await running.outcome(msg["id"])
     assert outcome.action == "suggest" and engine._ranker is ranker and engine.decide(question) == before
+
+
+async def test_the_running_bot_serves_learned_yaml_written_by_another_process(
+    world: World, start_bot: StartBot, tmp_path: Path, monkeypatch
+) -> None:
+    written = conftest.write_config
+
+    def with_watcher(*args: Any, **kwargs: Any) -> Path:  # the watcher on (the e2e config turns it off)
+        path = written(*args, **kwargs)
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw["knowledge"]["watch_interval_seconds"] = 3600  # the test polls itself: watcher.check()
+        path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        return path
+
+    monkeypatch.setattr(conftest, "write_config", with_watcher)
+    running = await start_bot(entry_cooldown_seconds=0)
+    watcher = running.services.knowledge_watcher
+    assert watcher is not None
+    question, right, _ = suggested(running)
+    learned = tmp_path / "knowledge" / "examples" / "learned.yaml"
+    learned.write_text(yaml.safe_dump({"questions": [{"text": question, "topic": right}]}), encoding="utf-8")
+    await watcher.check()  # what the poller does every watch_interval_seconds
+
+    msg = await world.fake.post_message(world.support_id, world.bob, question)
+    outcome = await running.outcome(msg["id"])
+    assert (outcome.action, outcome.entry_id) == ("answer", right)

@@ -11,6 +11,8 @@ The files the bot writes, and what each holds of a member:
   the moderators chose to publish, not the member's data, and are kept;
 * the ledger (`ledger.path`): the link from a marketplace profile to their Discord account is removed;
   its access log (`<ledger>.audit.sqlite3`) keeps every lookup but with their id as `discord:forgotten`.
+* the learning store (`learning.path`): their signals, and the questions only they were behind
+  (bot.core.learning.candidates.forget_member_in); a served example stays in learned.yaml, without any id;
 * the embedding cache holds phrasings and labelled examples only, never a member's message.
 Every file is changed with secure_delete, vacuumed and its write-ahead log emptied (bot.core.insights.scrub).
 """
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.insights.scrub import has_table, scrub
+from bot.core.learning.candidates import forget_member_in
 
 FORGOTTEN = "discord:forgotten"
 
@@ -130,14 +133,7 @@ def forget_member(
     report.append(Forgotten("ledger access log", audit, scrub(audit, in_audit) or {}))
 
     def in_learning(conn: sqlite3.Connection) -> dict[str, int]:
-        if not has_table(conn, "signals"):
-            return {}
-        asked = "SELECT candidate_id FROM signals WHERE who = ? AND by_asker = 1"
-        questions = conn.execute(f"DELETE FROM signals WHERE candidate_id IN ({asked})", (member,)).rowcount
-        signals = conn.execute("DELETE FROM signals WHERE who = ?", (member,)).rowcount
-        orphans = "DELETE FROM candidates WHERE id NOT IN (SELECT candidate_id FROM signals) AND status = 'pending'"
-        candidates = conn.execute(orphans).rowcount
-        return {"signals": questions + signals, "candidate questions": candidates}
+        return forget_member_in(conn, member) if has_table(conn, "signals") else {}
 
     if learning is not None:
         report.append(Forgotten("learning candidates", learning, scrub(learning, in_learning) or {}))

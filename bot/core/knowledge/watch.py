@@ -27,11 +27,16 @@ class KnowledgeWatcher:
         self._store = store
         self._interval = interval
         self._listeners = list(listeners)
+        self._polls: list[Callable[[], object]] = []
         self._task: asyncio.Task[None] | None = None
 
     def add_listener(self, listener: ReloadListener) -> None:
         """Call listener (sync or async) with every reload outcome: new knowledge base or error."""
         self._listeners.append(listener)
+
+    def add_poll(self, poll: Callable[[], object]) -> None:
+        """Also call poll (blocking, on a worker thread) at every check: another file to pick up (learned.yaml)."""
+        self._polls.append(poll)
 
     def start(self) -> None:
         """Start polling in the running event loop (no-op when the interval is 0)."""
@@ -50,6 +55,11 @@ class KnowledgeWatcher:
 
     async def check(self) -> DiskReload | None:
         """Poll once now; return the outcome when something changed on disk."""
+        for poll in self._polls:
+            try:
+                await asyncio.to_thread(poll)
+            except Exception:
+                log.error("polling %s for changes failed", getattr(poll, "__qualname__", poll), exc_info=True)
         outcome = await asyncio.to_thread(self._store.poll)
         if outcome is None:
             return None

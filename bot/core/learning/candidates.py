@@ -305,3 +305,41 @@ class CandidateStore:
                 )
             )
         return out
+
+
+FORGOTTEN_NOTE = "withdrawn: the only member behind it was forgotten (kb forget-member)"
+
+
+def forget_member_in(conn: sqlite3.Connection, member: int) -> dict[str, int]:
+    """Remove one member from an open learning database (kb forget-member); return what went, by kind.
+
+    Their signals go, and every signal on a question they asked (the text is theirs). A candidate left with
+    no signal had that member as its only source: a pending one is deleted; any other keeps its row (the
+    review's record, and the candidate id learned.yaml names) with the question blanked, and one not yet
+    served (accepted, held) is withdrawn as rejected, so the guard never learns an empty text. A served
+    example stays in learned.yaml, which holds no member id. Their id in `decided_by` becomes "forgotten".
+    """
+    asked = "SELECT candidate_id FROM signals WHERE who = ? AND by_asker = 1"
+    questions = conn.execute(f"DELETE FROM signals WHERE candidate_id IN ({asked})", (member,)).rowcount
+    signals = conn.execute("DELETE FROM signals WHERE who = ?", (member,)).rowcount
+    orphan = "id NOT IN (SELECT candidate_id FROM signals)"
+    pending = conn.execute(f"DELETE FROM candidates WHERE {orphan} AND status = ?", (PENDING,)).rowcount
+    withdrawn = conn.execute(
+        f"UPDATE candidates SET status = ?, note = ? WHERE {orphan} AND status IN (?, ?)",
+        (REJECTED, FORGOTTEN_NOTE, ACCEPTED, HELD),
+    ).rowcount
+    blanked = conn.execute(
+        f"UPDATE candidates SET question = '', question_key = 'forgotten:' || id WHERE {orphan} AND question != ''"
+    ).rowcount
+    deciders = conn.execute(
+        "UPDATE candidates SET decided_by = CASE decided_by WHEN ?1 THEN 'discord:forgotten' "
+        "ELSE 'auto: asker forgotten' END WHERE decided_by IN (?1, ?2)",
+        (f"discord:{member}", f"auto: asker {member}"),
+    ).rowcount
+    return {
+        "signals": questions + signals,
+        "pending candidate questions": pending,
+        "decided candidates' questions (kept, blanked)": blanked,
+        "accepted or held candidates withdrawn": withdrawn,
+        "decisions' actor": deciders,
+    }

@@ -1,13 +1,12 @@
-"""The guard: a model retrained on learned examples serves only if it does no worse on the labelled sets.
+"""The guard: a model retrained on learned examples serves only if it does no harm on the labelled sets.
 
 The labelled sets are the curated files of knowledge/examples/ (member questions, real forum posts,
-off-topic posts; not the learned file). They are split into folds once; for each fold a head (and the
-chatter gate) is trained on the other folds plus the learned examples and decides the fold, so each
-labelled item is decided by a model that never saw it. This is done twice, with the examples that serve
-now and with those plus the newly accepted ones, and the two sets of figures compared:
-
-* answered wrong must not rise (above all), nor must anything posted on off-topic posts;
-* answered right and helped must not fall by more than `tolerance` (a fraction of the labelled questions).
+off-topic posts; not the learned file). They are split into folds once, so both runs below use the same
+split; for each fold a head (and the chatter gate) is trained on the other folds plus the learned examples
+and decides the fold, so each labelled item is decided by a model that never saw it. This is done twice,
+with the examples that serve now and with those plus the newly accepted ones, and the two runs are compared
+item by item (paired.py: net new wrong answers and off-topic posts within a one-item allowance, and no
+significant excess of items that got worse over items that got better, by a sign test).
 
 The confidence model is retrained too: on the candidate heads' out-of-fold features of the labelled
 items, fitted per fold without that fold (so it is measured honestly as well). The refit model serves only
@@ -29,6 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.core.knowledge.model import KnowledgeBase
+from bot.core.learning.paired import Paired, compare, got_worse
 from bot.core.matching.answers import learned_key
 from bot.core.matching.cross_validation import Labelled, Outcomes, fold_of
 from bot.core.matching.embeddings.chatter_gate import cached_gate
@@ -67,14 +67,6 @@ class Figures:
             self.right - WRONG_COST * self.wrong - OFF_TOPIC_COST * self.off_topic_posted + HELPED_VALUE * self.helped
         )
 
-    def no_worse_than(self, other: Figures, tolerance: int) -> bool:
-        return (
-            self.wrong <= other.wrong
-            and self.off_topic_posted <= other.off_topic_posted
-            and self.right >= other.right - tolerance
-            and self.helped >= other.helped - tolerance
-        )
-
     def line(self) -> str:
         n, m = max(self.answerable, 1), max(self.off_topic, 1)
         return (
@@ -91,7 +83,14 @@ class Verdict:
     before: Figures
     after: Figures
     confidence: ConfidenceModel | None  # a refit confidence model to serve; None keeps the one in service
+    paired: Paired
     hurt: tuple[Example, ...] = ()
+    refusal: str | None = None  # why it failed (paired.Paired.refusal)
+
+    def line(self) -> str:
+        """The figures after, beside the ones in service, and the item-by-item changes (for the moderators)."""
+        because = f"; refused: {self.refusal}" if self.refusal else ""
+        return f"{self.after.line()} (in service: {self.before.line()}); {self.paired.line()}{because}"
 
 
 class CachedEncoder:
@@ -119,14 +118,15 @@ class Guard:
         labelled: Sequence[Example],
         *,
         folds: int = 5,
-        tolerance: float = 0.0,
+        tolerance: float = 0.002,
         retrain_confidence: bool = True,
         lexical_memo: dict[str, dict[str, float]] | None = None,
     ) -> None:
         self.meaning, self.kb, self.matcher = meaning, kb, matcher
         self.labelled = [e for e in labelled if not e.lenient]
         self.folds, self.tolerance, self.retrain_confidence = folds, tolerance, retrain_confidence
-        self._fold = fold_of(self.labelled, folds)
+        # One split for both runs (the comparison is item by item); a thread's posts share a fold.
+        self._fold = fold_of(self.labelled, folds, groups=[e.thread for e in self.labelled])
         self._encoder = CachedEncoder(meaning)
         self._before: dict[tuple[Example, ...], list[Decision]] = {}
         # The lexical scores depend on the knowledge base alone: computed once per text, not per fold and model.
@@ -145,14 +145,14 @@ class Guard:
             per_fold, whole = self._refit(heads)
             options.append((self._decide(heads, per_fold, learned), whole))
         before_figures = self._figures(before)
-        scored = [(self._figures(decisions), decisions, model) for decisions, model in options]
-        slack = int(self.tolerance * before_figures.answerable)
-        passing = [s for s in scored if s[0].no_worse_than(before_figures, slack)]
+        scored = [(self._figures(d), compare(self.labelled, before, d), d, model) for d, model in options]
+        passing = [s for s in scored if s[1].refusal(self.tolerance) is None]
         if passing:
-            figures, _, model = max(passing, key=lambda s: (s[0].value, s[2] is None))
-            return Verdict(True, before_figures, figures, model)
-        figures, decisions, _ = max(scored, key=lambda s: s[0].value)
-        return Verdict(False, before_figures, figures, None, self._blame(before, decisions, new))
+            figures, paired, _, model = max(passing, key=lambda s: (s[0].value, s[3] is None))
+            return Verdict(True, before_figures, figures, model, paired)
+        figures, paired, decisions, _ = max(scored, key=lambda s: s[0].value)
+        hurt = self._blame(before, decisions, new)
+        return Verdict(False, before_figures, figures, None, paired, hurt, paired.refusal(self.tolerance))
 
     # --- the folds -------------------------------------------------------------------------------
 
@@ -227,7 +227,7 @@ class Guard:
         vectors = self._encoder.encode([e.text for e in new])
         blamed: dict[Example, float] = {}
         for example, old, now in zip(self.labelled, before, after, strict=True):
-            if not _worse(example, old, now):
+            if not got_worse(example, old, now):
                 continue
             went = now.entry_id or (now.candidates[0].entry_id if now.candidates else None)
             pool = [i for i, e in enumerate(new) if e.entry_id == went] or list(range(len(new)))
@@ -246,29 +246,6 @@ class _MemoRanker(MeaningRanker):
         if found is None:
             found = self.memo[text] = super().lexical(text)
         return found
-
-
-def _worse(example: Example, old: Decision, now: Decision) -> bool:
-    """Whether a labelled item's outcome got worse: a new wrong answer or post, a right answer or help lost."""
-    if example.entry_id is None:
-        return old.action == "silent" and now.action != "silent"
-    old_right, now_right = _right(example, old), _right(example, now)
-    now_wrong = now.action == "answer" and now.entry_id != example.entry_id
-    old_wrong = old.action == "answer" and old.entry_id != example.entry_id
-    return (
-        (old_right and not now_right)
-        or (now_wrong and not old_wrong)
-        or (_helped(example, old) > _helped(example, now))
-    )
-
-
-def _right(example: Example, decision: Decision) -> bool:
-    return decision.action == "answer" and decision.entry_id == example.entry_id
-
-
-def _helped(example: Example, decision: Decision) -> bool:
-    suggested = decision.action == "suggest" and any(c.entry_id == example.entry_id for c in decision.candidates)
-    return _right(example, decision) or suggested
 
 
 def learned_answers(learned: Sequence[Example]) -> dict[str, str | None]:

@@ -70,6 +70,7 @@ class LearningLoop:
         self._retraining = self._again = False
         self._trainer: threading.Thread | None = None
         self._guard_lock = threading.Lock()
+        self._learned_seen: tuple[int, int, int] | None = None  # the learned file's stat when last read
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: AnswerEngine) -> LearningLoop | None:
@@ -180,6 +181,7 @@ class LearningLoop:
             others,
             accepted_for={who: self.store.auto_accepted_by(who) for who in askers},
             per_member=self.settings.auto_accept_per_member,
+            ranked_first=next((c.entry_id for c in self.engine.rank(candidate.question, limit=1)), None),
         )
         if reason is None:
             return candidate
@@ -255,12 +257,7 @@ class LearningLoop:
             accepted = self.store.with_status(cs.ACCEPTED)
             if not accepted:
                 return None
-            labelled = [
-                e
-                for p in sorted(self.examples_path.glob("*.yaml"))
-                if p.name != self.settings.examples_file
-                for e in read_examples(p)
-            ]
+            labelled = self._labelled()
             served = served_examples(path)
             new = {Example(*example_of(c)): c for c in accepted}
             guard = Guard(
@@ -276,12 +273,12 @@ class LearningLoop:
             if verdict.passed:
                 return self._serve(verdict, labelled + served + list(new), served + list(new), accepted)
             held = tuple(new[e] for e in verdict.hurt) or tuple(accepted)
-            note = "the guard held it back: " + verdict.after.line()
+            note = f"the guard held it back: {verdict.refusal}"
             held = tuple(self.store.decide(c.id, cs.HELD, note=note) for c in held)
             ids = ", ".join(f"#{c.id} {_quote(c.question)} → {c.result}" for c in held)
             text = (
                 f"Learning: the model in service stays. Trained with {len(accepted)} accepted example(s) it did "
-                f"worse, cross-validated ({verdict.after.line()}; in service: {verdict.before.line()}). "
+                f"harm, cross-validated: {verdict.line()}. "
                 f"Held back as hurting: {ids}."
             )
             if len(held) < len(accepted):
@@ -295,6 +292,9 @@ class LearningLoop:
         meaning = self.engine.meaning
         assert meaning is not None and self.learned_path is not None
         append_learned(self.learned_path, accepted, self._lock)
+        in_file = [(e.text, e.entry_id) for e in served_examples(self.learned_path)]
+        if in_file == [(e.text, e.entry_id) for e in learned]:  # our write alone: nothing for the watcher to reload
+            self._learned_seen = file_state(self.learned_path)
         served = tuple(self.store.decide(c.id, cs.SERVED) for c in accepted)
         if verdict.confidence is not None:
             self.store.store_model(_examples_key(examples), json.dumps(verdict.confidence.to_json()))
@@ -303,15 +303,50 @@ class LearningLoop:
         refit = "; the confidence model was refit" if verdict.confidence is not None else ""
         text = (
             f"Learning: {len(served)} example(s) now serve ({', '.join(f'#{c.id}' for c in served)}), written to "
-            f"{self.learned_path.name}{refit}. Cross-validated: {verdict.after.line()} "
-            f"(before: {verdict.before.line()})."
+            f"{self.learned_path.name}{refit}. Cross-validated: {verdict.line()}."
         )
         self._tell(text)
         return Retrained(verdict, served, (), text)
 
+    def _labelled(self) -> list[Example]:
+        """The curated labelled sets: every examples file but the learned one."""
+        assert self.examples_path is not None
+        files = sorted(self.examples_path.glob("*.yaml"))
+        return [e for p in files if p.name != self.settings.examples_file for e in read_examples(p)]
+
+    def poll_learned(self) -> bool:
+        """Serve the learned file again if another process changed it (`kb learned accept`, a git pull; blocks).
+
+        The file is trusted as it is, like an entry edited on disk: `kb learned accept` writes only what its
+        own guard let in, and a hand edit is a reviewed change. A file that does not read keeps the examples
+        serving now, with one warning naming the file and line (once per change, not at every poll).
+        """
+        path = self.learned_path
+        meaning = self.engine.meaning
+        if path is None or meaning is None:
+            return False
+        with self._guard_lock:  # not while a retrain is deciding or appending
+            state = file_state(path)
+            if state == self._learned_seen:
+                return False
+            self._learned_seen = state
+            try:
+                learned, labelled = served_examples(path), self._labelled()
+            except ExamplesError as exc:
+                log.warning("learning: %s; still serving the learned examples read before", exc)
+                return False
+            examples = labelled + learned
+            stored = self.store.model(_examples_key(examples))
+            confidence = confidence_from_json(json.loads(stored)) if stored else None
+            self.engine.use_meaning(retrained(meaning, examples, confidence))
+            self.engine.use_learned(learned_answers(learned))
+        log.info("learning: %s changed on disk; %d learned example(s) now serve", path.name, len(learned))
+        return True
+
     def restore(self) -> None:
         """Answer the learned questions again; serve the confidence model the guard last refit for these examples."""
         path = self.learned_path
+        self._learned_seen = file_state(path) if path else None
         try:
             self.engine.use_learned(learned_answers(served_examples(path) if path else []))
         except ExamplesError as exc:  # load_meaning has said so too; the learned questions are not answered
@@ -333,6 +368,15 @@ class LearningLoop:
                 listener(text)
             except Exception:
                 log.exception("learning: a listener failed")
+
+
+def file_state(path: Path) -> tuple[int, int, int] | None:
+    """What tells a changed file from the one read before (an atomic replace changes the inode); None: missing."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 def _examples_key(examples: list[Example]) -> str:

@@ -2,7 +2,10 @@
 
 Two confirmations count:
 * the asker's own pick of a suggestion *and* the asker's Helpful vote on the answer it became, for the
-  same question (the person who asked says twice that this entry answered it);
+  same question (the person who asked says twice that this entry answered it), if the entry is the one
+  the ranker itself ranks first for the question: one member alone may confirm what the bot already
+  thinks, never steer it to an entry it did not put first (a pick of the second or third suggestion, right
+  or wrong, waits for a second member or a moderator);
 * two different members saying the question gets this entry (a pick, a Helpful vote, a teach).
 
 What never auto-accepts: a "not this entry" candidate (which entry is right needs a moderator), a
@@ -21,12 +24,18 @@ CONFIRMING = frozenset({PICK, HELPFUL, TEACH})
 
 
 def auto_accept_reason(
-    candidate: Candidate, others: Sequence[Candidate], *, accepted_for: Mapping[int, int], per_member: int
+    candidate: Candidate,
+    others: Sequence[Candidate],
+    *,
+    accepted_for: Mapping[int, int],
+    per_member: int,
+    ranked_first: str | None,
 ) -> str | None:
     """Why candidate may be accepted automatically (the `decided_by` text), or None.
 
     others: the other candidates about the same question; accepted_for: per member, how many candidates
-    that member's own pick and vote have auto-accepted already.
+    that member's own pick and vote have auto-accepted already; ranked_first: the entry the ranker puts
+    first for the question now.
     """
     if candidate.status != PENDING or candidate.entry_id is None:
         return None
@@ -35,6 +44,8 @@ def auto_accept_reason(
     confirming = [s for s in candidate.signals if s.signal in CONFIRMING]
     if len({s.who for s in confirming}) >= 2:
         return "auto: two members"
+    if candidate.entry_id != ranked_first:
+        return None  # one member's word alone never moves the bot to an entry it does not rank first
     for signal in confirming:
         if signal.signal != PICK or not signal.by_asker:
             continue

@@ -20,20 +20,16 @@ def engine() -> AnswerEngine:
 def guard(engine: AnswerEngine) -> Guard:
     labelled = [e for p in sorted((ROOT / "knowledge" / "examples").glob("*.yaml")) for e in read_examples(p)]
     assert engine.meaning is not None
-    return Guard(engine.meaning, engine.kb, engine.matcher, labelled, tolerance=0.005)
+    return Guard(engine.meaning, engine.kb, engine.matcher, labelled, tolerance=0.002)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect after merging q15-quality's model: the guard refuses 20 correct unseen examples "
-    "(one more wrong or off-topic post under cross-validation); issue 15 stays open for it",
-)
 def test_correct_examples_never_seen_pass(guard: Guard) -> None:
     holdout = load_questions(ROOT / "tests" / "data" / "holdout.yaml")[:20]
     verdict = guard.check([], [Example(q.text, q.topic) for q in holdout])
-    assert verdict.passed
-    assert verdict.after.wrong <= verdict.before.wrong
-    assert verdict.after.off_topic_posted <= verdict.before.off_topic_posted
+    assert verdict.passed, verdict.line()
+    assert verdict.refusal is None and not verdict.hurt
+    allowed = verdict.paired.allowance(guard.tolerance)
+    assert verdict.paired.net_wrong <= allowed and verdict.paired.net_posted <= allowed
 
 
 def test_examples_that_make_wrong_answers_are_refused_and_named(guard: Guard, engine: AnswerEngine) -> None:
@@ -43,6 +39,8 @@ def test_examples_that_make_wrong_answers_are_refused_and_named(guard: Guard, en
     verdict = guard.check([], poison)
     assert not verdict.passed
     assert verdict.after.wrong > verdict.before.wrong
+    assert verdict.paired.net_wrong > verdict.paired.allowance(guard.tolerance)
+    assert verdict.refusal and "answered wrong" in verdict.refusal
     assert verdict.hurt and set(verdict.hurt) <= set(poison)
     assert verdict.confidence is None
 

@@ -16,8 +16,10 @@ def candidate(*signals: tuple[str, int, bool], entry: str | None = "taxes-vat", 
     )  # fmt: skip
 
 
-def reason(c: Candidate, others: tuple[Candidate, ...] = (), accepted: int = 0, per_member: int = 1) -> str | None:
-    return auto_accept_reason(c, others, accepted_for={ALICE: accepted}, per_member=per_member)
+def reason(
+    c: Candidate, others: tuple[Candidate, ...] = (), accepted: int = 0, per_member: int = 1, first: str = "taxes-vat"
+) -> str | None:
+    return auto_accept_reason(c, others, accepted_for={ALICE: accepted}, per_member=per_member, ranked_first=first)
 
 
 def test_the_askers_pick_and_helpful_vote_accept() -> None:
@@ -46,3 +48,11 @@ def test_never_a_not_this_entry_a_disputed_or_an_already_decided_candidate() -> 
     assert reason(candidate(*both), others=(disputed,)) is None
     assert reason(candidate(*both, status="rejected")) is None
     assert reason(candidate(*both, status="held")) is None
+
+
+def test_the_askers_word_alone_never_moves_the_bot_off_the_entry_it_ranks_first() -> None:
+    both = candidate((cs.PICK, ALICE, True), (cs.HELPFUL, ALICE, True))
+    assert reason(both, first="proposal-cost") is None  # picked the second suggestion: a moderator decides
+    assert reason(both, first="taxes-vat") == f"auto: asker {ALICE}"
+    two = candidate((cs.PICK, ALICE, True), (cs.HELPFUL, BOB, False))
+    assert reason(two, first="proposal-cost") == "auto: two members"  # a second member is the check
