@@ -116,10 +116,7 @@ def main() -> int:
         out_of_fold_probabilities([r for r in repeat if r.features is not None])
         tuning += repeat
     scored = [r for r in tuning if r.features is not None]
-    x = np.array([r.features for r in scored])
-    top1 = np.array([float(r.top[0] == r.example.entry_id) for r in scored])
-    top_k = np.array([float(r.example.entry_id in r.top) for r in scored])
-    w = np.array([r.weight for r in scored])
+    x, top1, top_k, w = training_arrays(scored)
     print(
         f"{len(tuning) // args.repeats} examples tuned on ({len(aside)} kept aside), {args.repeats} repeats of "
         f"{FOLDS}-fold cross-validation; {len(scored) // args.repeats} reach the model; top-1 right on "
@@ -143,12 +140,17 @@ def main() -> int:
     return 0
 
 
-def out_of_fold_probabilities(scored: list[Row]) -> None:
-    """Give each row the two models' probabilities, fitted on the other folds of its repeat."""
+def training_arrays(scored: list[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Features, the two labels (best entry right; right entry among the suggestions) and the row weights."""
     x = np.array([r.features for r in scored])
     top1 = np.array([float(r.top[0] == r.example.entry_id) for r in scored])
     top_k = np.array([float(r.example.entry_id in r.top) for r in scored])
-    w = np.array([r.weight for r in scored])
+    return x, top1, top_k, np.array([r.weight for r in scored])
+
+
+def out_of_fold_probabilities(scored: list[Row]) -> None:
+    """Give each row the two models' probabilities, fitted on the other folds of its repeat."""
+    x, top1, top_k, w = training_arrays(scored)
     folds = np.array([r.fold for r in scored])
     for k in range(FOLDS):
         answer = fit_confidence(x[folds != k], top1[folds != k], weight=w[folds != k])
