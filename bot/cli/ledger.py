@@ -17,7 +17,7 @@ from bot.cli import EXIT_OK, EXIT_USAGE, add_config_option
 from bot.cli.common import settings_from
 from bot.cli.ledger_help import IMPORT_DESCRIPTION, IMPORT_EPILOG
 from bot.cli.numbers import whole_number
-from bot.cli.safe_text import shown, shown_marked
+from bot.cli.safe_text import aligned, shown, shown_marked
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, LedgerError
 from bot.core.knowledge.loader import load_knowledge
@@ -264,8 +264,10 @@ def run_audit(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not records:
         print("(no ledger reads recorded)")
+        return EXIT_OK
+    rows = [["when", "viewer", "subject", "what", "verdict", "reason"]]
     for r in records:
         verdict = "allowed" if r.allowed else "REFUSED"
-        viewer, subject, what = shown(r.viewer), shown(r.subject), shown(r.what)
-        print(f"{shown(r.at)}  {viewer:<24} {subject:<16} {what:<24} {verdict:<8} {shown(r.reason)}")
+        rows.append([shown(r.at), shown(r.viewer), shown(r.subject), shown(r.what), verdict, shown(r.reason)])
+    print("\n".join(aligned(rows)))
     return EXIT_OK
