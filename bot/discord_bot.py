@@ -271,6 +271,11 @@ class SupportBot(commands.Bot):
             await self.load_extension(name)
         # Persistent buttons: they carry their data in custom_id and keep working after a restart.
         self.add_dynamic_items(FeedbackButton, PickButton, ExplainPrivatelyButton)
+        if not self.services.settings.discord.support_channel_ids:  # a new install's config.yaml as shipped
+            log.warning(
+                "discord.support_channel_ids is empty: the bot answers in no channel, only /ask "
+                "(add your support channels' ids to config.yaml)"
+            )
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
