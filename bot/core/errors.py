@@ -115,6 +115,15 @@ class PermissionDenied(BotError):
         self.reason = reason
 
 
+class LabelledFileError(BotError):
+    """A file of labelled questions or chatter (`kb eval --questions / --chatter`) cannot be used."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
 class ProfileNotFound(BotError):
     """No ledger profile (or linked Discord user) matches this reference."""
 
