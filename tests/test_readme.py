@@ -128,3 +128,10 @@ def test_the_configuration_table_lists_every_key_with_its_default() -> None:
     }
     assert wrong == {}, "README default vs the code's"
     assert all(meaning.strip() for _, meaning in rows.values())
+
+
+def test_the_development_section_names_every_benchmark_once() -> None:
+    start = README.index("\n## Development\n")
+    section = README[start : README.find("\n## ", start + 1) if README.find("\n## ", start + 1) > 0 else None]
+    named = re.findall(r"`((?:bench|tune)_[a-z_]+\.py)`", section)
+    assert sorted(named) == sorted(p.name for p in (ROOT / "bench").glob("*.py"))  # each once, none missing
