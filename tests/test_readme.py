@@ -21,7 +21,8 @@ from bot.config import Settings, settings_from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-PROGRAM = re.compile(r"(?:python -m bot|connects-bot)\b((?: +[^\s`]+)*)")
+# The program as a command word: not /srv/connects-bot, connects-bot:connects-bot or connects-bot.service.
+PROGRAM = re.compile(r"(?:python -m bot|(?<![\w/:.-])connects-bot)(?![\w/:.-])((?: +[^\s`]+)*)")
 FLAG = re.compile(r"--[a-z][a-z-]*")
 
 
