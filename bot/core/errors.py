@@ -62,7 +62,8 @@ class EntryNotFound(BotError):
     """No knowledge-base entry (or rule) has this id."""
 
     def __init__(self, entry_id: str, suggestions: tuple[str, ...] = ()) -> None:
-        super().__init__(f"no entry with id {entry_id!r}")
+        close = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"no entry with id {entry_id!r}{close}")
         self.entry_id = entry_id
         self.suggestions = suggestions
 
