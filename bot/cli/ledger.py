@@ -219,14 +219,24 @@ def render_history(history: History) -> str:
             lines.append(f"  ({OTHERS_HIDDEN})")
         if not s.entries:
             lines.append("  (no entries)")
-        for e in s.entries:
-            job = f" {shown(e.job)}" if e.job else ""
-            actor = f" by {shown(e.actor)}" if e.actor and s.profile.is_agency else ""
+        # Columns as wide as their widest cell: a 64-character entry id shifts the section, not one row.
+        amounts = [f"{e.connects:+d}" for e in s.entries]
+        amount_width = max((len(a) for a in amounts), default=0)
+        rows = []
+        for e, amount in zip(s.entries, amounts, strict=True):
+            job = f"{shown(e.job)} " if e.job else ""
+            actor = f"by {shown(e.actor)}" if e.actor and s.profile.is_agency else ""
             note = f"  {shown(e.note)}" if e.note else ""
-            lines.append(
-                f"  {shown(e.occurred_at)}  {shown(e.id):<10} {shown(e.kind):<12} {e.connects:+5d}  → "
-                f"{e.balance_after:<5d}{job}{actor}{note}"
-            )
+            rest = f"{job}{actor}".rstrip() + note
+            cells = [
+                shown(e.occurred_at),
+                shown(e.id),
+                shown(e.kind),
+                amount.rjust(amount_width),
+                f"→ {e.balance_after}",
+            ]
+            rows.append([*cells, rest])
+        lines.extend("  " + line for line in aligned(rows))
     return "\n".join(lines)
 
 

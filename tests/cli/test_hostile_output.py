@@ -118,3 +118,12 @@ def test_ledger_audit_keeps_its_columns_with_long_and_wide_text(capsys, config) 
 
 def verdicts(lines: list[str]) -> list[str]:
     return [" verdict ", *(" allowed " if " allowed " in line else " REFUSED " for line in lines[1:])]
+
+
+def test_ledger_history_keeps_its_columns_with_a_long_entry_id(capsys, config) -> None:
+    # The agency section holds e-2001 and a 29-character id: the balance column starts at one place.
+    out = run(capsys, "ledger", "history", MEMBER_ID, "--config", str(config))
+    agency = out[out.index("\nAgency ") :]
+    rows = [line for line in agency.splitlines() if line.startswith("  20")]
+    assert len(rows) == 3 and any(PROPOSAL_ID in line for line in rows)
+    assert len({cells(line[: line.index("→")]) for line in rows}) == 1
