@@ -151,8 +151,8 @@ class EmbeddingSettings:
     cache_path: WrittenPath | None = Path("data/embeddings.sqlite3")  # None: no cache on disk
     examples_path: ReadPath | None = Path("knowledge/examples")
     head_weight: Annotated[float, Strict(), Field(ge=0.0, le=10.0)] = 0.5
-    answer_confidence: Fraction = 0.6
-    suggest_confidence: Annotated[Fraction, _not_above("embedding.answer_confidence")] = 0.3
+    answer_confidence: Fraction = 0.7
+    suggest_confidence: Annotated[Fraction, _not_above("embedding.answer_confidence")] = 0.65
     suggest_limit: Count = 3
     second_topic_confidence: Fraction = 0.6
     followup_max_words: Count = 6

@@ -25,6 +25,7 @@ from bot.discord_login import LOGIN_ANSWER_SECONDS, NoAnswer, NotDiscord, answer
 from bot.gateway_events import UnreadableEvents
 from bot.services import Services
 from bot.ui.connects_views import ExplainPrivatelyButton
+from bot.ui.replies import post_to_log_channel
 from bot.ui.views import FeedbackButton, PickButton
 
 log = logging.getLogger(__name__)
@@ -271,6 +272,11 @@ class SupportBot(commands.Bot):
             await self.load_extension(name)
         # Persistent buttons: they carry their data in custom_id and keep working after a restart.
         self.add_dynamic_items(FeedbackButton, PickButton, ExplainPrivatelyButton)
+        if not self.services.settings.discord.support_channel_ids:  # a new install's config.yaml as shipped
+            log.warning(
+                "discord.support_channel_ids is empty: the bot answers in no channel, only /ask "
+                "(add your support channels' ids to config.yaml)"
+            )
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -346,17 +352,10 @@ class SupportBot(commands.Bot):
     async def _post_notices(self) -> None:
         """Tell the moderators' log channel, once, what runs switched off (a damaged database ...)."""
         channel_id = self.services.settings.discord.log_channel_id
-        if not self.services.notices or channel_id is None:
-            return
-        channel = self.get_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            return  # missing_ids has said so
         for notice in self.services.notices:
-            try:
-                text = f"⚠️ {discord.utils.escape_markdown(notice)}"
-                await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
-            except discord.HTTPException as exc:
-                log.warning("could not post to the log channel %s: %s", channel_id, one_line(exc))
+            text = f"⚠️ {discord.utils.escape_markdown(notice)}"
+            if not await post_to_log_channel(self, channel_id, text, what="a start-up notice"):
+                return  # no log channel, or it refuses: the notice is in the log already
 
     async def on_message(self, message: discord.Message) -> None:
         # No prefix commands: the support cog's listener handles messages.

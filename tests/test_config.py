@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DISCORD_API_BASE, load_settings, settings_from_mapping
+from bot.config import DISCORD_API_BASE, MAX_CONFIG_BYTES, Settings, load_settings, settings_from_mapping
+from bot.core import safe_yaml
 from bot.core.errors import ConfigError
 
 
@@ -202,3 +203,35 @@ def test_sections_are_frozen_and_a_replaced_value_is_validated_too():
     assert dataclasses.replace(matcher, answer_margin=0.5).answer_margin == 0.5
     with pytest.raises(ValueError, match="finite number"):
         dataclasses.replace(matcher, answer_margin=float("nan"))
+
+
+# What config.yaml says of a key is what a config without that key gets: a key left out of a community's
+# file must not behave differently from the documented value. domain_words describes the bundled
+# knowledge base, not the bot: its code default (none) means "no damping".
+DESCRIBES_THE_KNOWLEDGE_BASE = {"matcher.domain_words"}
+
+
+def test_the_shipped_config_names_every_key_with_its_code_default():
+    path = ROOT / "config.yaml"
+    raw = safe_yaml.read_yaml(path, MAX_CONFIG_BYTES)
+    shipped = load_settings(path)
+    defaults = settings_from_mapping({}, base=path.parent, source=path)
+    problems = []
+    for section in dataclasses.fields(Settings):
+        if section.name == "source":
+            continue
+        value, default = getattr(shipped, section.name), getattr(defaults, section.name)
+        if not dataclasses.is_dataclass(value):
+            keys = [(section.name, section.name in raw, value, default)]
+        else:
+            named = raw.get(section.name) or {}
+            keys = [
+                (f"{section.name}.{key.name}", key.name in named, getattr(value, key.name), getattr(default, key.name))
+                for key in dataclasses.fields(value)
+            ]
+        for key, is_named, in_file, in_code in keys:
+            if not is_named:
+                problems.append(f"{key}: not in config.yaml (code default {in_code!r})")
+            elif in_file != in_code and key not in DESCRIBES_THE_KNOWLEDGE_BASE:
+                problems.append(f"{key}: config.yaml says {in_file!r}, the code default is {in_code!r}")
+    assert problems == []

@@ -76,11 +76,38 @@ def test_the_sandbox_lets_the_bot_write_every_file_the_default_config_writes() -
         settings.feedback.path,
         settings.catch_up.path,
         settings.embedding.cache_path,
+        settings.insights.path,
+        settings.learning.path,
+        settings.knowledge.path / "examples" / settings.learning.examples_file,  # the guard's accepted examples
     ]
     for path in written:
         assert path is not None
         inside = home / PurePosixPath(path.relative_to(REPO).as_posix())
         assert any(inside.is_relative_to(w) for w in writable), f"{inside} is read-only under the unit"
+
+
+def readme_systemd_steps() -> list[str]:
+    """The shell lines of the README's systemd block (under "Keeping it running"), comments dropped."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("- **systemd**") : readme.index("- **A container**")]
+    block = section[section.index("```bash\n") + 8 : section.index("```\n", section.index("```bash\n") + 8)]
+    return [line.split("   #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_steps_make_what_the_unit_needs_before_it_starts() -> None:
+    service = unit()["Service"]
+    home = service["WorkingDirectory"]
+    steps = "\n".join(readme_systemd_steps())
+    assert "useradd --system" in steps and steps.split("useradd", 1)[1].split("\n")[0].endswith(f" {service['User']}")
+    assert f"git clone YOUR_CLONE_URL {home} && cd {home}" in steps
+    assert "python3 -m venv .venv" in steps  # ExecStart's interpreter (test above: home/.venv/bin/python)
+    # Every writable folder exists (systemd refuses to start without it) and is the bot user's.
+    folders = [str(PurePosixPath(p).relative_to(home)) for p in service["ReadWritePaths"].split()]
+    made = steps.split("mkdir -p ", 1)[1].split(" &&")[0].split()
+    owned = steps.split(f"chown -R {service['User']}:{service['Group']} ", 1)[1].split("\n")[0].split()
+    assert all(f in made or (REPO / f).is_dir() for f in folders) and sorted(owned) == sorted(folders)
+    assert f"install -D -m 600 deploy/connects-bot.env {service['EnvironmentFile']}" in steps
+    assert "cp deploy/connects-bot.service /etc/systemd/system/" in steps and "enable --now connects-bot" in steps
 
 
 def dockerfile() -> list[tuple[str, str]]:

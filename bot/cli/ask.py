@@ -15,7 +15,13 @@ from bot.cli.stdin_lines import InputLine, stdin_lines
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ask command."""
     parser = subparsers.add_parser("ask", help="print the bot's decision for one message")
-    parser.add_argument("text", help="the message, as a member would type it; - reads one message a line from stdin")
+    parser.add_argument(
+        "words",
+        nargs="+",
+        metavar="TEXT",
+        help="the message, as a member would type it (quoted or not: the words are joined with spaces); "
+        "- reads one message a line from stdin",
+    )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (decision, entry, score, candidates)"
     )
@@ -31,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     line of output per line of input still), the rest are decided, and the exit code is 1.
     """
     engine = engine_from(settings_from(args))
-    lines = stdin_lines() if args.text == "-" else iter([InputLine(1, args.text)])
+    text = " ".join(args.words)  # `ask how do i buy connects` is the same message as its quoted form
+    lines = stdin_lines() if args.words == ["-"] else iter([InputLine(1, text)])
     failed = False
     for line in lines:
         if line.text is None:

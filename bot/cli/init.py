@@ -43,23 +43,39 @@ def run_init(args: argparse.Namespace) -> int:
     taken = [p for p in (target / CONFIG_NAME, target / KNOWLEDGE_NAME) if p.exists() or p.is_symlink()]
     if taken:
         names = " and ".join(shown(p) for p in taken)
-        verb = "exists" if len(taken) == 1 else "exist"
-        print(f"error: {names} already {verb}; nothing was written (move it away or pick another DIR)", file=sys.stderr)
+        verb, them = ("exists", "it") if len(taken) == 1 else ("exist", "them")
+        print(
+            f"error: {names} already {verb}; nothing was written (move {them} away or pick another DIR)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     try:
         entries, rules = copy_defaults(target)
     except OSError as exc:
         print(f"error: cannot write into {shown(target)}: {shown(exc.strerror or exc)}", file=sys.stderr)
         return EXIT_FAILED
-    written = f"{target / CONFIG_NAME} and {target / KNOWLEDGE_NAME}/"
-    print(f"wrote {written} ({entries} entries, {rules} rules): yours to edit")
+    written = f"{shown(target / CONFIG_NAME)} and {shown(target / KNOWLEDGE_NAME)}/"
+    print(f"wrote {written} ({entries} entries, {rules} rules, labelled examples): yours to edit")
     carried = carry_embedding_cache(target)
     if carried:
         print(carried)
-    where = "" if target.resolve() == Path.cwd().resolve() else f"cd {target} && "
-    print(f"next: {where}connects-bot kb check   (commands run in that folder use its config.yaml)")
-    print(f"the bot keeps its ledger, history and votes in {target / 'data'}/")
+    print(next_steps(target))
     return EXIT_OK
+
+
+def next_steps(target: Path) -> str:
+    """What to do after init, in order: check, try, point it at the server, run."""
+    steps = [] if target.resolve() == Path.cwd().resolve() else [f"cd {shown(target)}"]
+    steps += [
+        "connects-bot kb check",
+        'connects-bot ask "how do i buy connects"',
+        "edit config.yaml, discord: guild_ids, support_channel_ids, moderator_role_ids",
+        "DISCORD_TOKEN=... connects-bot run",
+    ]
+    lines = ["next (commands run in that folder use its config.yaml; README: Running it on Discord):"]
+    lines += [f"  {step}" for step in steps]
+    lines.append(f"the bot keeps its ledger, history and votes in {shown(target / 'data')}/")
+    return "\n".join(lines)
 
 
 EXAMPLES_DIR = "examples"
@@ -125,5 +141,8 @@ def carry_embedding_cache(target: Path) -> str | None:
         seeded = cache.fill_from_seed()
         cache.close()
     except (OSError, sqlite3.Error, EncoderUnavailable) as exc:
-        return f"note: no embedding cache carried to {path} ({exc}); the first answer there embeds the knowledge base"
-    return f"carried the embedding cache to {path} ({seeded} texts of the bundled knowledge base already embedded)"
+        return (
+            f"note: no embedding cache written to {shown(path)} ({shown(exc)}); "
+            "the first answer there embeds the knowledge base (tens of seconds)"
+        )
+    return f"embedding cache ready in {shown(path)} ({seeded} texts of the bundled knowledge base already embedded)"

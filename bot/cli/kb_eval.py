@@ -9,6 +9,7 @@ from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
 from bot.cli.kb_eval_tables import print_calibration, print_entry_precision, print_gate_false_positives
 from bot.cli.numbers import whole_number
+from bot.core.errors import LabelledFileError
 from bot.core.insights.quality import outcome_figures, quality_path, save_quality
 from bot.core.matching.cross_validation import (
     FOLDS,
@@ -43,6 +44,7 @@ def run_eval(args: argparse.Namespace) -> int:
     """Print the figures for every examples file, then the cross-validated, kept-aside and held-out ones."""
     settings = settings_from(args)
     engine = engine_from(settings)
+    extra = _extra_sets(args, set(engine.kb.entries))  # a bad file named on the command line stops us first
     sets = _example_sets(settings.embedding.examples_path)
     meaning = engine.meaning
     print(f"engine: {'meaning model (' + meaning.encoder.name + ') + lexical' if meaning else 'lexical matcher only'}")
@@ -50,7 +52,6 @@ def run_eval(args: argparse.Namespace) -> int:
     figures: dict[str, dict[str, object]] = {"held_in": {}, "cross_validated": {}, "kept_aside": {}, "held_out": {}}
     for name, examples in sets.items():
         figures["held_in"][name] = _print(name, tally(labelled_from_examples(examples), engine.decide), args.summary)
-    extra = _extra_sets(args)
     if meaning is not None and args.folds > 1:
         pooled = [e for examples in sets.values() for e in examples]
         items = labelled_from_examples(pooled)
@@ -105,16 +106,19 @@ def _example_sets(folder: Path | None) -> dict[str, list[Example]]:
     return {path.name: read_examples(path) for path in sorted(Path(folder).glob("*.yaml"))} if folder else {}
 
 
-def _extra_sets(args: argparse.Namespace) -> dict[str, list[Labelled]]:
+def _extra_sets(args: argparse.Namespace, entry_ids: set[str]) -> dict[str, list[Labelled]]:
+    """The held-out sets: the repository's own (when present) and the files named by --questions / --chatter."""
+    question_files = [p for p in (HOLDOUT,) if p.exists()] + ([Path(args.questions)] if args.questions else [])
+    chatter_files = [p for p in (CHANNEL_CHATTER,) if p.exists()] + ([Path(args.chatter)] if args.chatter else [])
     extra: dict[str, list[Labelled]] = {}
-    if HOLDOUT.exists():
-        extra[HOLDOUT.name] = [Labelled(q.text, q.topic) for q in load_questions(HOLDOUT)]
-    if CHANNEL_CHATTER.exists():
-        extra[CHANNEL_CHATTER.name] = [Labelled(t, None) for t in load_chatter(CHANNEL_CHATTER)]
-    if args.questions:
-        extra[Path(args.questions).name] = [Labelled(q.text, q.topic) for q in load_questions(args.questions)]
-    if args.chatter:
-        extra[Path(args.chatter).name] = [Labelled(t, None) for t in load_chatter(args.chatter)]
+    for path in question_files:
+        questions = load_questions(path)
+        for number, question in enumerate(questions, 1):
+            if question.topic not in entry_ids:
+                raise LabelledFileError(path, f"questions item {number}: topic {question.topic!r} is not an entry id")
+        extra[path.name] = [Labelled(q.text, q.topic) for q in questions]
+    for path in chatter_files:
+        extra[path.name] = [Labelled(t, None) for t in load_chatter(path)]
     return extra
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from bot.cli import EXIT_FAILED, EXIT_OK, add_config_option
 from bot.cli.common import engine_from, settings_from
+from bot.cli.numbers import whole_number
+from bot.cli.safe_text import shown
 
 DEFAULT_DAYS = 30
 
@@ -24,7 +26,9 @@ DEFAULT_DAYS = 30
 def register_insights(commands: argparse._SubParsersAction) -> None:
     """Add `kb report` and `kb forget-member` to the kb command family."""
     report = commands.add_parser("report", help="how the bot is doing: figures as JSON or one self-contained HTML page")
-    report.add_argument("--days", type=int, default=DEFAULT_DAYS, help="days back, today included (default 30)")
+    report.add_argument(
+        "--days", type=whole_number(1, 3650), default=DEFAULT_DAYS, help="days back, today included (default 30)"
+    )
     report.add_argument("--html", metavar="FILE", help="write the report page here")
     report.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     add_config_option(report)
@@ -38,8 +42,9 @@ def register_insights(commands: argparse._SubParsersAction) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Print the figures (--json) and/or write the page (--html)."""
-    if not 1 <= args.days <= 3650:
-        print(f"error: --days must be between 1 and 3650, got {args.days}", file=sys.stderr)
+    page_path = Path(args.html) if args.html else None
+    if page_path is not None and (problem := unwritable(page_path)):  # say so before the figures are gathered
+        print(f"error: cannot write the report to {shown(page_path)}: {problem}", file=sys.stderr)
         return EXIT_FAILED
     from bot.core.channel.feedback import FeedbackStore
     from bot.core.channel.question_groups import QUEUE_LIMIT
@@ -56,20 +61,34 @@ def run_report(args: argparse.Namespace) -> int:
     finally:
         log.close()
         feedback.close()
-    if args.html:
-        from bot.cli.report_page import render_page
+    from bot.cli.report_page import plain_report, render_page
+
+    if page_path is not None:
         from bot.core.knowledge.files import atomic_write
 
         page = render_page(insights, generated=dt.datetime.now(dt.UTC))
-        atomic_write(Path(args.html), page)
+        try:
+            atomic_write(page_path, page)
+        except OSError as exc:
+            print(f"error: cannot write the report to {shown(page_path)}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_FAILED
         if not args.json:
-            print(f"wrote {args.html}: {insights.first} – {insights.last}, {insights.total('questions')} questions")
+            shown_path = shown(page_path)
+            print(f"wrote {shown_path}: {insights.first} – {insights.last}, {insights.total('questions')} questions")
     if args.json:
         print(json.dumps(insights.to_json(), ensure_ascii=False))
-    if not args.html and not args.json:
-        totals = insights.to_json()["totals"]
-        print(f"{insights.first} – {insights.last}: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    if page_path is None and not args.json:
+        print(plain_report(insights))
     return EXIT_OK
+
+
+def unwritable(path: Path) -> str | None:
+    """Why the report cannot be written at path (None: it can be tried): a folder, or no folder to hold it."""
+    if path.is_dir():
+        return "it is a folder"
+    if not path.parent.is_dir():
+        return f"no folder {shown(path.parent)}"
+    return None
 
 
 def run_forget(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from bot.cli.numbers import whole_number
 from bot.cli.safe_text import shown
 from bot.config import Settings
 from bot.core.channel.feedback import FeedbackStore
-from bot.core.channel.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue
+from bot.core.channel.question_groups import QUEUE_LIMIT, QuestionGroup, group_queue, grouping_in_use
 from bot.core.knowledge.store import KnowledgeStore
 from bot.core.matching.answers import AnswerEngine
 from bot.core.sqlite_files import DatabaseUnavailable
@@ -55,14 +55,21 @@ def current_groups(settings: Settings, engine: AnswerEngine, feedback: FeedbackS
 def run_unanswered(args: argparse.Namespace) -> int:
     """Print the queue's groups, biggest first."""
     settings = settings_from(args)
+    engine = engine_from(settings)
     feedback = FeedbackStore(settings.feedback.path)
     try:
-        groups = current_groups(settings, engine_from(settings), feedback)
+        groups = current_groups(settings, engine, feedback)
     finally:
         feedback.close()
+    # The threshold the grouping used: embedding.group_similarity with the meaning model, else feedback's.
+    threshold, embed = grouping_in_use(
+        engine, threshold=settings.feedback.group_similarity, meaning_threshold=settings.embedding.group_similarity
+    )
+    vectors = "lexical" if embed is None else "meaning"
     if args.json:
         doc = {
-            "threshold": settings.feedback.group_similarity,
+            "threshold": threshold,
+            "vectors": vectors,
             "groups": [{"number": n, **g.to_json()} for n, g in enumerate(groups, start=1)],
         }
         print(json.dumps(doc, ensure_ascii=False))
@@ -71,7 +78,7 @@ def run_unanswered(args: argparse.Namespace) -> int:
         print("The queue is empty.")
         return EXIT_OK
     total = sum(g.size for g in groups)
-    print(f"{len(groups)} group(s), {total} question(s) (similarity threshold {settings.feedback.group_similarity})")
+    print(f"{len(groups)} group(s), {total} question(s) (similarity threshold {threshold}, {vectors} vectors)")
     for number, group in enumerate(groups, start=1):
         print()
         print(format_group(number, group))

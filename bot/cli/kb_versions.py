@@ -7,8 +7,12 @@ picks the reverted file up with its watcher (or `/faq reload`).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import getpass
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 from bot.cli import EXIT_OK, add_config_option
 from bot.cli.common import settings_from, settings_to_change_knowledge
@@ -16,6 +20,7 @@ from bot.cli.numbers import whole_number
 from bot.cli.safe_text import shown
 from bot.core.errors import EntryNotFound, KnowledgeError
 from bot.core.knowledge.history import EntryVersion, KnowledgeHistory
+from bot.core.knowledge.model import ENTRIES_DIR
 from bot.core.knowledge.store import KnowledgeStore
 
 
@@ -42,12 +47,28 @@ def operator() -> str:
         return "cli:unknown"
 
 
+@contextlib.contextmanager
+def naming_close_ids(knowledge: Path) -> Iterator[None]:
+    """An unknown entry id (a typo: `kb history proposal-cos`) names the closest ids on disk."""
+    try:
+        yield
+    except EntryNotFound as exc:
+        if exc.suggestions:
+            raise
+        ids = [path.stem for path in (knowledge / ENTRIES_DIR).glob("*.yaml")]
+        raise EntryNotFound(exc.entry_id, tuple(difflib.get_close_matches(exc.entry_id, ids, n=3))) from None
+
+
 def run_history(args: argparse.Namespace) -> int:
     """Print an entry's versions, newest first (or one version's file with --show)."""
     settings = settings_from(args)
-    history = KnowledgeHistory(settings.knowledge.history_path)
+    with naming_close_ids(settings.knowledge.path):
+        return _print_history(args, settings.knowledge.path, KnowledgeHistory(settings.knowledge.history_path))
+
+
+def _print_history(args: argparse.Namespace, knowledge: Path, history: KnowledgeHistory) -> int:
     try:
-        versions = KnowledgeStore(settings.knowledge.path, history).history_of(args.id)
+        versions = KnowledgeStore(knowledge, history).history_of(args.id)
     except KnowledgeError as exc:
         # The history is most wanted when the files are broken: show what was recorded.
         print(
@@ -69,8 +90,10 @@ def run_history(args: argparse.Namespace) -> int:
 
 def run_revert(args: argparse.Namespace) -> int:
     """Revert an entry to an earlier version and say what changed."""
-    store = KnowledgeStore.from_settings(settings_to_change_knowledge(args, "kb revert"))
-    change = store.revert(args.id, args.version, actor=operator())
+    settings = settings_to_change_knowledge(args, "kb revert")
+    store = KnowledgeStore.from_settings(settings)
+    with naming_close_ids(settings.knowledge.path):
+        change = store.revert(args.id, args.version, actor=operator())
     if not change.changed:
         print(f"{args.id}: already as at version {args.version}; nothing written")
     else:

@@ -17,7 +17,7 @@ from bot.cli import EXIT_OK, EXIT_USAGE, add_config_option
 from bot.cli.common import settings_from
 from bot.cli.ledger_help import IMPORT_DESCRIPTION, IMPORT_EPILOG
 from bot.cli.numbers import whole_number
-from bot.cli.safe_text import shown, shown_marked
+from bot.cli.safe_text import aligned, shown, shown_marked
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, LedgerError
 from bot.core.knowledge.loader import load_knowledge
@@ -219,14 +219,24 @@ def render_history(history: History) -> str:
             lines.append(f"  ({OTHERS_HIDDEN})")
         if not s.entries:
             lines.append("  (no entries)")
-        for e in s.entries:
-            job = f" {shown(e.job)}" if e.job else ""
-            actor = f" by {shown(e.actor)}" if e.actor and s.profile.is_agency else ""
+        # Columns as wide as their widest cell: a 64-character entry id shifts the section, not one row.
+        amounts = [f"{e.connects:+d}" for e in s.entries]
+        amount_width = max((len(a) for a in amounts), default=0)
+        rows = []
+        for e, amount in zip(s.entries, amounts, strict=True):
+            job = f"{shown(e.job)} " if e.job else ""
+            actor = f"by {shown(e.actor)}" if e.actor and s.profile.is_agency else ""
             note = f"  {shown(e.note)}" if e.note else ""
-            lines.append(
-                f"  {shown(e.occurred_at)}  {shown(e.id):<10} {shown(e.kind):<12} {e.connects:+5d}  → "
-                f"{e.balance_after:<5d}{job}{actor}{note}"
-            )
+            rest = f"{job}{actor}".rstrip() + note
+            cells = [
+                shown(e.occurred_at),
+                shown(e.id),
+                shown(e.kind),
+                amount.rjust(amount_width),
+                f"→ {e.balance_after}",
+            ]
+            rows.append([*cells, rest])
+        lines.extend("  " + line for line in aligned(rows))
     return "\n".join(lines)
 
 
@@ -264,8 +274,10 @@ def run_audit(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not records:
         print("(no ledger reads recorded)")
+        return EXIT_OK
+    rows = [["when", "viewer", "subject", "what", "verdict", "reason"]]
     for r in records:
         verdict = "allowed" if r.allowed else "REFUSED"
-        viewer, subject, what = shown(r.viewer), shown(r.subject), shown(r.what)
-        print(f"{shown(r.at)}  {viewer:<24} {subject:<16} {what:<24} {verdict:<8} {shown(r.reason)}")
+        rows.append([shown(r.at), shown(r.viewer), shown(r.subject), shown(r.what), verdict, shown(r.reason)])
+    print("\n".join(aligned(rows)))
     return EXIT_OK

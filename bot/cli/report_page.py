@@ -182,3 +182,19 @@ the asker picked.</p>
 <h2>Answer quality (<code>kb eval</code>)</h2>{_quality(insights.quality)}
 </main></body></html>
 """
+
+
+def plain_report(insights: Insights) -> str:
+    """`kb report` with neither --html nor --json: the headline figures as a few lines of plain text."""
+    helpful, not_helpful = insights.total("helpful"), insights.total("not_helpful")
+    lines = [
+        f"{insights.first} – {insights.last}: {insights.total('questions')} questions, "
+        f"answered {_percent(insights.answer_rate)}, helpful {_percent(insights.helpful_ratio)} "
+        f"({helpful} helpful, {not_helpful} not helpful)",
+        "by decision: " + ", ".join(f"{LABELS[kind]} {n}" for kind, n in insights.by_decision.items()),
+        f"chatter (not counted) {insights.total('chatter')}, replies Discord refused {insights.total('refused')}",
+        f"unanswered groups {len(insights.groups)}, stale entries {len(insights.stale())}, "
+        f"entries unused {len(insights.unused())} of {len(insights.entries)}",
+        "(--html FILE writes the whole report as one page, --json prints every figure)",
+    ]
+    return "\n".join(lines)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,16 +23,14 @@ from bot.ui.escape import md_block
 from bot.ui.faq_modals import EntryModal, TeachModal, entry_values
 from bot.ui.faq_text import change_text, issues_text, log_text
 from bot.ui.faq_views import retry_view
-from bot.ui.replies import safe_send, user_message
+from bot.ui.replies import post_to_log_channel, safe_send, user_message
 
 if TYPE_CHECKING:
     from bot.discord_bot import SupportBot
     from bot.services import Services
 
-log = logging.getLogger(__name__)
 
 MAX_CHOICES = 25
-NO_PINGS = discord.AllowedMentions.none()
 FORM_FIELDS = ("question", "alternates", "answer", "sources")
 Done = Callable[[Change], Awaitable[None]]
 
@@ -249,13 +246,4 @@ class FaqForms:
 
     async def _send_log(self, text: str) -> None:
         channel_id = self.services.settings.discord.log_channel_id
-        if channel_id is None:
-            return
-        channel = self.bot.get_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.warning("log channel %s not found; a knowledge change was not posted", channel_id)
-            return
-        try:
-            await channel.send(text, allowed_mentions=NO_PINGS)
-        except discord.HTTPException as exc:
-            log.warning("could not post to the log channel %s: %s", channel_id, exc)
+        await post_to_log_channel(self.bot, channel_id, text, what="a knowledge change")

@@ -14,7 +14,6 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
-import discord
 from discord.ext import commands
 
 from bot.cogs.faq_insights import chart_attachment
@@ -25,6 +24,7 @@ from bot.core.insights.gather import two_weeks
 from bot.core.insights.retention import purge
 from bot.core.sqlite_files import Unavailable
 from bot.ui.insights_embed import insights_embed
+from bot.ui.replies import NO_PINGS, log_channel
 
 if TYPE_CHECKING:
     from bot.discord_bot import SupportBot
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 DAY_SECONDS = 86400.0
 RETRY_SECONDS = 3600.0  # a digest Discord refused is tried again (still the same day: see digest_due)
-NO_PINGS = discord.AllowedMentions.none()
 
 
 class InsightsDigestCog(commands.Cog):
@@ -104,9 +103,8 @@ class InsightsDigestCog(commands.Cog):
         slot = digest_due(now, float(last) if last else None, settings.digest_day, settings.digest_hour)
         if slot is None:
             return False
-        channel = self.bot.get_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.warning("log channel %s not found; the weekly digest was not posted", channel_id)
+        channel = log_channel(self.bot, channel_id, "the weekly digest")
+        if channel is None:
             return False
         feedback = self.services.feedback
         queue = await feedback.submit(feedback.list_unanswered, QUEUE_LIMIT)

@@ -62,7 +62,8 @@ class EntryNotFound(BotError):
     """No knowledge-base entry (or rule) has this id."""
 
     def __init__(self, entry_id: str, suggestions: tuple[str, ...] = ()) -> None:
-        super().__init__(f"no entry with id {entry_id!r}")
+        close = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"no entry with id {entry_id!r}{close}")
         self.entry_id = entry_id
         self.suggestions = suggestions
 
@@ -113,6 +114,15 @@ class PermissionDenied(BotError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class LabelledFileError(BotError):
+    """A file of labelled questions or chatter (`kb eval --questions / --chatter`) cannot be used."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
 
 
 class ProfileNotFound(BotError):

@@ -8,7 +8,6 @@ setup_hook) so it keeps working after a restart; only the asker may press it, an
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -17,15 +16,13 @@ import discord
 from bot.core.ledger.models import History
 from bot.ui.connects_embeds import PAGE_SIZE, explanation_embed, history_embeds, page_count
 from bot.ui.escape import md_code, md_marked
-from bot.ui.replies import guarded, safe_send
+from bot.ui.replies import guarded, post_to_log_channel, safe_send
 
 if TYPE_CHECKING:
     from bot.services import Services
 
-log = logging.getLogger(__name__)
 
 PAGER_TIMEOUT = 10 * 60  # an ephemeral message can be edited for 15 minutes; stop listening before that
-NO_PINGS = discord.AllowedMentions.none()
 WHY_LABEL = "Explain privately"
 NOT_YOURS = "Only the member who asked can open this explanation."
 
@@ -42,17 +39,7 @@ def is_manager(user: discord.abc.User, services: Services) -> bool:
 
 async def post_lookup_line(client: discord.Client, services: Services, text: str) -> None:
     """Post one line about a lookup to the log channel, when configured; it never pings anyone."""
-    channel_id = services.settings.discord.log_channel_id
-    if channel_id is None:
-        return
-    channel = client.get_channel(channel_id)
-    if not isinstance(channel, discord.abc.Messageable):
-        log.warning("log channel %s not found; a ledger lookup was not posted", channel_id)
-        return
-    try:
-        await channel.send(text, allowed_mentions=NO_PINGS)
-    except discord.HTTPException as exc:
-        log.warning("could not post to the log channel %s: %s", channel_id, exc)
+    await post_to_log_channel(client, services.settings.discord.log_channel_id, text, what="a ledger lookup")
 
 
 class HistoryPager(discord.ui.View):

@@ -1,4 +1,5 @@
-"""The one way to answer an interaction, and the user-facing text for domain errors."""
+"""The one way to answer an interaction, the one way to post to the log channel, and the user-facing text for
+domain errors."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.ui.escape import md_code, md_text
 
 log = logging.getLogger(__name__)
 
+NO_PINGS = discord.AllowedMentions.none()
 APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
@@ -38,6 +40,33 @@ async def safe_send(
         await interaction.followup.send(**kwargs)
     else:
         await interaction.response.send_message(**kwargs)
+
+
+def log_channel(client: discord.Client, channel_id: int | None, what: str) -> discord.abc.Messageable | None:
+    """The configured log channel; None when none is set, or (with one warning that `what` was not posted)
+    when the bot cannot see it."""
+    if channel_id is None:
+        return None
+    channel = client.get_channel(channel_id)
+    if not isinstance(channel, discord.abc.Messageable):
+        log.warning("log channel %s not found; %s was not posted", channel_id, what)
+        return None
+    return channel
+
+
+async def post_to_log_channel(client: discord.Client, channel_id: int | None, text: str, *, what: str) -> bool:
+    """Post text (already escaped) to the log channel when one is set, pinging nobody; return whether it was.
+
+    The log channel is the moderators' audit trail, not the member's answer: a refusal is one warning."""
+    channel = log_channel(client, channel_id, what)
+    if channel is None:
+        return False
+    try:
+        await channel.send(text, allowed_mentions=NO_PINGS)
+    except discord.HTTPException as exc:
+        log.warning("could not post to the log channel %s: %s", channel_id, exc)
+        return False
+    return True
 
 
 def user_message(error: BotError) -> str:

@@ -120,3 +120,12 @@ def test_kb_eval_reports_held_in_cross_validated_and_held_out_figures(tmp_path):
     for table in ("calibration (cross-validated", "precision per entry", "chatter gate false positives"):
         assert table in cross_validated, out.stdout
     assert "<= 12 words" in cross_validated and "member-questions.yaml (cross-validated): 0 of" in cross_validated
+
+
+def test_ask_joins_unquoted_words_into_one_message():
+    # A newcomer types the question without quotes: the words are one message, as if quoted.
+    unquoted = bot("ask", "--json", "how", "do", "i", "buy", "connects")
+    quoted = bot("ask", "--json", "how do i buy connects")
+    assert unquoted.returncode == 0, unquoted.stderr
+    assert json.loads(unquoted.stdout) == json.loads(quoted.stdout)
+    assert json.loads(unquoted.stdout)["entry"] == "buying-connects"

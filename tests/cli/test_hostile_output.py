@@ -16,6 +16,7 @@ import pytest
 
 from bot.cli import main
 from bot.cli.kb_versions import format_version
+from bot.cli.safe_text import cells
 from bot.core.channel.feedback import FeedbackStore
 from bot.core.knowledge.history import EntryVersion
 from tests.cli.conftest import OperatorFolder
@@ -99,3 +100,30 @@ def test_kb_unanswered_and_kb_history_show_members_text_visibly(capsys, config) 
     )
     line = format_version(version)
     assert terminal_problems(line) == [] and "\n" not in line
+
+
+def test_ledger_audit_keeps_its_columns_with_long_and_wide_text(capsys, config) -> None:
+    # A 50-character profile id and a reference in wide characters used to push the later columns along.
+    for argv in (["history", "x" * 50], ["explain", "e-東京東京東京東京"], ["explain", "e-\x1b[2Jgone"]):
+        main(["ledger", *argv, "--config", str(config)])
+    capsys.readouterr()
+    out = run(capsys, "ledger", "audit", "--config", str(config))
+    assert terminal_problems(out) == []
+    lines = out.splitlines()
+    assert lines[0].split() == ["when", "viewer", "subject", "what", "verdict", "reason"]
+    verdict_at = {cells(line[: line.index(word)]) for line, word in zip(lines, verdicts(lines), strict=True)}
+    assert len(verdict_at) == 1  # the verdict column starts at the same terminal column on every line
+    assert any("東京" in line for line in lines) and any("x" * 50 in line for line in lines)
+
+
+def verdicts(lines: list[str]) -> list[str]:
+    return [" verdict ", *(" allowed " if " allowed " in line else " REFUSED " for line in lines[1:])]
+
+
+def test_ledger_history_keeps_its_columns_with_a_long_entry_id(capsys, config) -> None:
+    # The agency section holds e-2001 and a 29-character id: the balance column starts at one place.
+    out = run(capsys, "ledger", "history", MEMBER_ID, "--config", str(config))
+    agency = out[out.index("\nAgency ") :]
+    rows = [line for line in agency.splitlines() if line.startswith("  20")]
+    assert len(rows) == 3 and any(PROPOSAL_ID in line for line in rows)
+    assert len({cells(line[: line.index("→")]) for line in rows}) == 1

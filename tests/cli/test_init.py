@@ -29,12 +29,16 @@ def test_init_writes_the_packaged_defaults_and_commands_there_use_them(tmp_path,
     community = tmp_path / "community"
     assert main(["init", str(community)]) == 0
     out = capsys.readouterr().out
-    assert f"wrote {community}/config.yaml and {community}/knowledge/ (22 entries, 8 rules)" in out
+    assert f"wrote {community}/config.yaml and {community}/knowledge/ (22 entries, 8 rules, labelled examples)" in out
     assert (community / "config.yaml").read_bytes() == PACKAGED_CONFIG_PATH.read_bytes()
     assert tree(community / "knowledge") == tree(PACKAGED_DEFAULTS / "knowledge")
     assert sorted(p.name for p in community.iterdir()) == ["config.yaml", "data", "knowledge"]  # no staging left
     cache = community / "data" / "embeddings.sqlite3"
-    assert f"carried the embedding cache to {cache} (" in out
+    assert f"embedding cache ready in {cache} (" in out
+    # What a newcomer does next, in order: into the folder, check, try, point it at the server, run.
+    steps = out[out.index("next (") :].splitlines()[1:6]
+    assert [s.split()[0] for s in steps] == ["cd", "connects-bot", "connects-bot", "edit", "DISCORD_TOKEN=..."]
+    assert "support_channel_ids" in steps[3]
 
     monkeypatch.chdir(community)
     settings = load_settings(Path("config.yaml"))
@@ -70,6 +74,14 @@ def test_init_never_overwrites(tmp_path, capsys, existing):
         assert target.read_text() == "log_level: DEBUG\n"
 
 
+def test_init_refusing_two_files_speaks_of_them(tmp_path, capsys):
+    (tmp_path / "config.yaml").write_text("log_level: DEBUG\n")
+    (tmp_path / "knowledge").mkdir()
+    assert main(["init", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith("already exist; nothing was written (move them away or pick another DIR)\n")
+
+
 def test_init_carries_the_embedding_cache_so_the_first_answer_embeds_nothing(tmp_path, monkeypatch, capsys):
     encoder = load_encoder()
     # the packaged default's cache, as a bot run from anywhere leaves it: a trained head in it, say
@@ -97,4 +109,4 @@ def test_init_carries_the_embedding_cache_so_the_first_answer_embeds_nothing(tmp
     (tmp_path / "second" / "data" / "embeddings.sqlite3").write_bytes(b"mine")
     assert main(["init", "second"]) == 0
     assert (tmp_path / "second" / "data" / "embeddings.sqlite3").read_bytes() == b"mine"
-    assert "carried" not in capsys.readouterr().out
+    assert "embedding cache" not in capsys.readouterr().out

@@ -13,6 +13,7 @@ from bot.core.channel.feedback import FeedbackStore
 from bot.core.knowledge.history import KnowledgeHistory
 from tests.cli.conftest import OperatorFolder
 from tests.cli.test_kb_versions import bot
+from tests.shared_cache import EMBEDDING_CACHE
 
 STUDENTS = [
     "any student discount for connects?",
@@ -49,13 +50,14 @@ def test_unanswered_prints_groups_biggest_first(config: Path) -> None:
     listed = bot("kb", "unanswered", "--config", str(config))
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
-    assert lines[0] == "2 group(s), 7 question(s) (similarity threshold 0.3)"
+    assert lines[0] == "2 group(s), 7 question(s) (similarity threshold 0.3, lexical vectors)"
     assert lines[2].startswith("1. 5 question(s) · no answer · closest: ")
     assert "(x2)" in listed.stdout  # the question asked twice is one phrasing counted twice
     assert "items: 3, 4, 5, 6, 7" in listed.stdout and "items: 1, 2" in listed.stdout
 
     as_json = bot("kb", "unanswered", "--json", "--config", str(config))
     doc = json.loads(as_json.stdout)
+    assert (doc["threshold"], doc["vectors"]) == (0.3, "lexical")
     assert [(g["number"], g["size"], g["items"]) for g in doc["groups"]] == [(1, 5, [3, 4, 5, 6, 7]), (2, 2, [1, 2])]
     assert doc["groups"][1]["closest"]["entry"] == "availability-badge"
 
@@ -90,3 +92,19 @@ def test_teach_group_refuses_another_entrys_phrasing_and_keeps_the_queue(config:
     assert refused.stderr.startswith("error: ") and "of entry 'availability-badge'" in refused.stderr
     assert (config.parent / "knowledge" / "entries" / "connects-price.yaml").read_bytes() == price
     assert open_ids(config) == [1, 2, 3, 4, 5, 6, 7, 8]  # nothing cleared
+
+
+def test_unanswered_names_the_threshold_the_meaning_model_grouped_at(operator_folder: OperatorFolder) -> None:
+    # With the meaning model in service the queue is grouped at embedding.group_similarity, not feedback's.
+    path = operator_folder(
+        feedback={"path": "data/feedback.sqlite3", "group_similarity": 0.25},
+        embedding={"cache_path": str(EMBEDDING_CACHE), "group_similarity": 0.55},
+    )
+    feedback = FeedbackStore(path.parent / "data" / "feedback.sqlite3")
+    feedback.record_silence(STUDENTS[0], score=0.3, channel_id=1, message_id=1, author_id=2)
+    feedback.close()
+    listed = bot("kb", "unanswered", "--config", str(path))
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0] == "1 group(s), 1 question(s) (similarity threshold 0.55, meaning vectors)"
+    doc = json.loads(bot("kb", "unanswered", "--json", "--config", str(path)).stdout)
+    assert (doc["threshold"], doc["vectors"]) == (0.55, "meaning")

@@ -165,3 +165,31 @@ def test_the_page_renders_in_a_headless_browser(config: Path, tmp_path: Path) ->
     assert (30, 31, 34) in present  # the page's own background: the style applied
     answered = STACK[0][2]
     assert sum(n for n, c in colours if c == answered) > 200  # the chart (a data URI) drew its bars
+
+
+def test_plain_output_is_readable_lines_with_the_logs_figures(config: Path) -> None:
+    # Neither --html nor --json (output piped, not a terminal): words and percentages, no Python reprs.
+    run = bot("kb", "report", "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    first, by_decision, *_ = run.stdout.splitlines()
+    assert f": 21 questions, answered {10 / 21:.1%}, helpful " in first
+    assert by_decision.startswith("by decision: answered ")
+    assert not any(mark in run.stdout for mark in ("{", "}", "None", "_"))
+
+
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [("missing/report.html", "no folder "), (".", "it is a folder")],
+)
+def test_a_page_that_cannot_be_written_is_one_line_before_any_work(config: Path, tmp_path, where, problem) -> None:
+    target = tmp_path / where
+    run = bot("kb", "report", "--html", str(target), "--config", str(config))
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == f"error: cannot write the report to {target}: {problem}" + (
+        f"{target.parent}\n" if problem.startswith("no folder") else "\n"
+    )
+
+
+def test_days_out_of_range_is_refused_by_the_parser(config: Path) -> None:
+    run = bot("kb", "report", "--days", "0", "--config", str(config))
+    assert run.returncode == 2 and "--days: must be from 1 to 3,650, got '0'" in run.stderr

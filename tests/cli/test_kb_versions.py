@@ -72,3 +72,10 @@ def test_unknown_entry_or_version_is_one_line_and_exit_1(config: Path) -> None:
     assert bad.returncode == 1
     assert bad.stderr.strip() == "error: entry 'taxes-vat' has no version 7 (it has versions 1 to 1)"
     assert (config.parent / "knowledge" / "entries" / "taxes-vat.yaml").read_bytes() == before
+
+
+def test_a_mistyped_entry_id_names_the_closest_ones(config: Path) -> None:
+    typo = bot("kb", "history", "taxes-vta", "--config", str(config))
+    assert typo.returncode == 1 and typo.stderr == "error: no entry with id 'taxes-vta'; did you mean taxes-vat?\n"
+    typo = bot("kb", "revert", "taxes-vta", "1", "--config", str(config))
+    assert typo.returncode == 1 and typo.stderr.endswith("did you mean taxes-vat?\n")

@@ -52,6 +52,21 @@ async def test_unknown_configured_ids_are_warned_about_not_fatal(
     assert (await running.outcome(msg["id"])).action != "ignored"  # still serving
 
 
+async def test_no_support_channel_is_warned_about_at_start(
+    world: World, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # config.yaml as shipped names no support channel: the bot would never answer unprompted, so say so.
+    caplog.set_level(logging.WARNING, logger="bot.discord_bot")
+    running = await start_bot(support_channel_ids=[])
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.discord_bot"]
+    assert warnings == [
+        "discord.support_channel_ids is empty: the bot answers in no channel, only /ask "
+        "(add your support channels' ids to config.yaml)"
+    ]
+    msg = await world.fake.post_message(world.support_id, world.alice, "How do I buy Connects?")
+    assert (await running.outcome(msg["id"])).action == "ignored"
+
+
 async def test_refused_message_content_intent_is_a_clear_error(world: World, start_bot: StartBot) -> None:
     world.fake.refuse_privileged_intents = True
     handle = await start_bot(wait_ready=False)

@@ -157,11 +157,20 @@ def group_queue(
     When the engine has the meaning model (and meaning_threshold is given), questions are grouped by
     their sentence embeddings at that similarity; otherwise by the lexical vectors at `threshold`.
     """
-    meaning = getattr(engine, "meaning", None)
-    if embed is None and meaning is not None and meaning_threshold is not None:
-        embed, threshold = meaning.embed, meaning_threshold
+    if embed is None:
+        threshold, embed = grouping_in_use(engine, threshold=threshold, meaning_threshold=meaning_threshold)
     background = [p for entry in engine.kb.entries.values() for p in entry.phrasings]
     return group_unanswered(items, rank=engine.rank, threshold=threshold, embed=embed, background=background)
+
+
+def grouping_in_use(
+    engine: Engine, *, threshold: float, meaning_threshold: float | None = None
+) -> tuple[float, Embed | None]:
+    """The similarity threshold and embedder `group_queue` uses with this engine (None: lexical vectors)."""
+    meaning = getattr(engine, "meaning", None)
+    if meaning is not None and meaning_threshold is not None:
+        return meaning_threshold, meaning.embed
+    return threshold, None
 
 
 def group_unanswered(
