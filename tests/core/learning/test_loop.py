@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.core.learning import candidates as cs
-from bot.core.matching.examples import read_examples
 from bot.core.matching.evaluation import load_questions
+from bot.core.matching.examples import read_examples
 
 ALICE, BOB, MALLORY = 101, 202, 666
 # A real member question (tests/data/holdout.yaml) the shipped model only suggests for, right entry first.

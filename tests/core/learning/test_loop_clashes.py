@@ -39,9 +39,8 @@ def test_a_moderators_accept_that_clashes_is_held_pending_named_and_told(make_lo
 
 def test_an_accept_with_the_same_label_as_an_example_writes_nothing_and_does_not_retrain(make_loop, examples_copy):
     loop = make_loop()
-    (example, *_) = [
-        e for e in read_examples(examples_copy / "member-questions.yaml") if loop.engine.decide(e.text).action != "answer"
-    ]
+    examples = read_examples(examples_copy / "member-questions.yaml")
+    (example, *_) = [e for e in examples if loop.engine.decide(e.text).action != "answer"]
     c = loop.note_pick(example.text, example.entry_id, ALICE)
     settled = loop.accept(c.id, by="cli:mod")
     assert (settled.status, settled.result) == (cs.SERVED, example.entry_id)
