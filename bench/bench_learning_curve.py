@@ -167,20 +167,20 @@ def teach_unanswered(store: KnowledgeStore, loop: LearningLoop, queue: list[Post
     return taught
 
 
-def accept_proposed(loop: LearningLoop, asked: dict[str, Post]) -> tuple[list[int], int, int]:
+def accept_proposed(loop: LearningLoop, asked: dict[str, Post]) -> tuple[list[int], int, list[str]]:
     """Accept every pending candidate that names an entry; move each "not this entry" one to the asker's label.
 
     asked: the replayed posts by their text as the loop stores it. A candidate the clash guard marked is
-    left (the moderator sees the clash). Return (the ids accepted, of them auto-acceptable, of them moved).
+    left (the moderator sees the clash). Return (the ids accepted, of them auto-acceptable, what the moved went to).
     """
     accepted: list[int] = []
-    auto = moved = 0
+    auto, moved = 0, []
     for c in loop.store.with_status(cs.PENDING):
         post = asked.get(c.question)
         if c.known is not None or (c.entry_id is None and (post is None or post.lenient)):
             continue
         result = c.entry_id or (post.entry_id if post else None) or cs.OFF_TOPIC
-        moved += c.entry_id is None
+        moved += [] if c.entry_id else [result]
         auto += any(s.signal == cs.PICK for s in c.signals) and any(s.signal == cs.HELPFUL for s in c.signals)
         loop.store.decide(c.id, cs.ACCEPTED, by="bench: accept what the loop proposes", result=result)
         accepted.append(c.id)
@@ -247,8 +247,8 @@ def direction(replayed: list[Post], measured: list[Post], rounds: int, teach: in
             print(
                 f"      replay: {seen['answer']} answered, {seen['suggest']} suggested ({seen['picked']} picked), "
                 f"{seen['silent']} silent; taught {taught}; accepted {len(accepted)} ({auto} pick + Helpful, "
-                f"{moved} not-this moved), clash-held {clashed}, duplicates {duplicates}, served {served}, "
-                f"held {held}; {time.perf_counter() - started:.1f} s"
+                f"not-this moved to {', '.join(moved) or 'none'}), clash-held {clashed}, duplicates {duplicates}, "
+                f"served {served}, held {held}; {time.perf_counter() - started:.1f} s"
             )
         print("    the measured half's questions still not answered right, after the last round (why flat or not):")
         for post in measured:
