@@ -34,7 +34,9 @@ def register_learned(commands: argparse._SubParsersAction) -> None:
     learned.set_defaults(handler=run_list)
     actions = learned.add_subparsers(dest="learned_action", metavar="ACTION")
 
-    accept = actions.add_parser("accept", help="accept candidate ID (the guard runs before it serves)")
+    accept = actions.add_parser(
+        "accept", help="accept candidate ID (refused if the knowledge labels it otherwise; the guard checks it first)"
+    )
     accept.add_argument("id", type=int, help="the candidate's id in `kb learned`")
     target = accept.add_mutually_exclusive_group()
     target.add_argument("--entry", help="accept it as this entry instead (move it)")
