@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from bot.core.knowledge.model import ENTRIES_DIR, KnowledgeBase
 from bot.core.learning.candidates import OFF_TOPIC, PENDING, SERVED, Candidate, CandidateNotAcceptable, CandidateStore
+from bot.core.learning.learned_file import example_of
 from bot.core.matching.answers import learned_key
 from bot.core.matching.examples import Example
 
@@ -102,9 +103,9 @@ class CandidateClashes(CandidateNotAcceptable):
         self.candidate_id, self.finding = candidate_id, finding
 
 
-def accepted_as(candidate: Candidate) -> str | None:
-    """The label an accepted candidate teaches (an entry id or off-topic); None for a bare "not this entry"."""
-    return candidate.result or candidate.entry_id
+def accepted_as(candidate: Candidate) -> str:
+    """The label an accepted candidate teaches, as learned.yaml would get it: an entry id or off-topic."""
+    return example_of(candidate)[1] or OFF_TOPIC
 
 
 class LabelledTexts:
@@ -148,9 +149,7 @@ class LabelledTexts:
 
     def wait(self, candidate: Candidate) -> None:
         """Count an accepted candidate as labelled (what it was accepted as), for the ones checked after it."""
-        label = accepted_as(candidate)
-        entry_id = None if label == OFF_TOPIC else label
-        self.add(candidate.question, Known(entry_id, WAITING, f"candidate #{candidate.id}"))
+        self.add(candidate.question, Known(example_of(candidate)[1], WAITING, f"candidate #{candidate.id}"))
 
     def check(self, question: str, asked: str) -> Finding | None:
         """A clash when any labelled text of the same question says otherwise; else a duplicate when one says
@@ -191,8 +190,7 @@ class Clashes:
         """The accepted candidates that neither clash nor duplicate (the others settled), oldest first."""
         clean = []
         for candidate in sorted(accepted, key=lambda c: c.id):
-            label = accepted_as(candidate)
-            finding = texts.check(candidate.question, label) if label else None
+            finding = texts.check(candidate.question, accepted_as(candidate))
             if finding is None:
                 clean.append(candidate)
                 texts.wait(candidate)
