@@ -14,8 +14,12 @@ Usage: python bench/bench_learning_curve.py [--rounds 3] [--seed 0] [--teach 3]
    teach form would: of the chunk's questions the bot was silent on, the first --teach are taught as
    phrasings of their true entry (a post longer than a phrasing may be is shortened at a word, as a
    moderator would in the form) and the loop records each as `taught`. Then what the loop proposes is
-   accepted (every pending candidate that names an entry, as a moderator would on /faq learned) and the
-   guarded retrain runs: the examples serve only if the guard finds no harm on the labelled sets.
+   accepted (every pending candidate that names an entry, as a moderator would on /faq learned), and each
+   "not this entry" candidate (a Not helpful vote on a wrong answer) is moved to the asker's true label:
+   its entry, or off-topic for a post that must get silence (an opinion, `why: lenient`, is left). The
+   guarded retrain runs: the clash guard first holds an accepted question the knowledge labels otherwise
+   and settles one it labels the same as a duplicate (bot/core/learning/clashes.py), then the examples
+   serve only if the guard finds no harm on the labelled sets.
 5. The other half is measured after each round: answered right / wrong, helped (of its questions) and
    silent (of its posts that must get silence). Round 0 is the same model before any learning: the
    baseline of the same run. The posts replayed so far are asked again too (what the loop learned about
@@ -163,16 +167,24 @@ def teach_unanswered(store: KnowledgeStore, loop: LearningLoop, queue: list[Post
     return taught
 
 
-def accept_proposed(loop: LearningLoop) -> tuple[int, int]:
-    """Accept every pending candidate that names an entry; return (accepted, of them auto-acceptable)."""
-    accepted = auto = 0
+def accept_proposed(loop: LearningLoop, asked: dict[str, Post]) -> tuple[list[int], int, list[str]]:
+    """Accept every pending candidate that names an entry; move each "not this entry" one to the asker's label.
+
+    asked: the replayed posts by their text as the loop stores it. A candidate the clash guard marked is
+    left (the moderator sees the clash). Return (the ids accepted, of them auto-acceptable, what the moved went to).
+    """
+    accepted: list[int] = []
+    auto, moved = 0, []
     for c in loop.store.with_status(cs.PENDING):
-        if c.entry_id is None:
-            continue  # "not this entry": which entry answers it needs a moderator who knows
+        post = asked.get(c.question)
+        if c.known is not None or (c.entry_id is None and (post is None or post.lenient)):
+            continue
+        result = c.entry_id or (post.entry_id if post else None) or cs.OFF_TOPIC
+        moved += [] if c.entry_id else [result]
         auto += any(s.signal == cs.PICK for s in c.signals) and any(s.signal == cs.HELPFUL for s in c.signals)
-        loop.store.decide(c.id, cs.ACCEPTED, by="bench: accept what the loop proposes", result=c.entry_id)
-        accepted += 1
-    return accepted, auto
+        loop.store.decide(c.id, cs.ACCEPTED, by="bench: accept what the loop proposes", result=result)
+        accepted.append(c.id)
+    return accepted, auto, moved
 
 
 def row(label: str, o: Outcomes) -> str:
@@ -209,6 +221,7 @@ def direction(replayed: list[Post], measured: list[Post], rounds: int, teach: in
         curve = [measure(engine, measured)]
         print(row("round 0 (no learning)", curve[0]))
         threads = sorted({p.thread for p in replayed}, key=[p.thread for p in replayed].index)
+        asked = {" ".join(p.text.split())[: cs.MAX_QUESTION_CHARS]: p for p in replayed}
         so_far: list[Post] = []
         for r in range(rounds):
             chunk = set(threads[r::rounds])
@@ -219,10 +232,13 @@ def direction(replayed: list[Post], measured: list[Post], rounds: int, teach: in
             taught = teach_unanswered(store, loop, queue, teach)
             if engine.meaning is not None:
                 engine.meaning.wait_for_training()  # the head retrained on the taught phrasings
-            accepted, auto = accept_proposed(loop)
+            accepted, auto, moved = accept_proposed(loop, asked)
             report = loop.retrain() if accepted else None
             served = len(report.served) if report else 0
             held = len(report.held) if report else 0
+            after = [loop.store.get(i) for i in accepted]
+            clashed = sum(c.status == cs.PENDING and c.known is not None for c in after)
+            duplicates = sum(c.status == cs.SERVED and c.known is not None for c in after)
             if engine.meaning is not None:
                 engine.meaning.wait_for_training()
             curve.append(measure(engine, measured))
@@ -230,9 +246,9 @@ def direction(replayed: list[Post], measured: list[Post], rounds: int, teach: in
             print(row("  replayed, asked again", measure(engine, so_far)))
             print(
                 f"      replay: {seen['answer']} answered, {seen['suggest']} suggested ({seen['picked']} picked), "
-                f"{seen['silent']} silent; taught {taught}; accepted {accepted} ({auto} pick + Helpful), "
-                f"served {served}, held {held}; "
-                f"{time.perf_counter() - started:.1f} s"
+                f"{seen['silent']} silent; taught {taught}; accepted {len(accepted)} ({auto} pick + Helpful, "
+                f"not-this moved to {', '.join(moved) or 'none'}), clash-held {clashed}, duplicates {duplicates}, "
+                f"served {served}, held {held}; {time.perf_counter() - started:.1f} s"
             )
         print("    the measured half's questions still not answered right, after the last round (why flat or not):")
         for post in measured:

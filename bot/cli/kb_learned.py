@@ -2,8 +2,12 @@
 
 The same candidates /faq learned shows (bot.core.learning). Accepting runs the guard here and now: the
 examples are written to knowledge/examples/ only if the model trained on them does no worse, and the
-command prints what the guard found. A running bot serves them after its next start. Questions are
-members' text: control characters are shown as escapes, never sent to the terminal.
+command prints what the guard found. A running bot serves them at its knowledge watcher's next poll. An
+accept that would give a question the knowledge already labels another label is refused (exit 1, the
+candidate stays pending, marked with the clash: file or candidate, and label); one that says what the
+knowledge already says is settled as a duplicate (exit 0, nothing written, no retrain). See
+bot.core.learning.clashes. Questions are members' text: control characters are shown as escapes, never
+sent to the terminal.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ def register_learned(commands: argparse._SubParsersAction) -> None:
     learned.set_defaults(handler=run_list)
     actions = learned.add_subparsers(dest="learned_action", metavar="ACTION")
 
-    accept = actions.add_parser("accept", help="accept candidate ID (the guard runs before it serves)")
+    accept = actions.add_parser(
+        "accept", help="accept candidate ID (refused if the knowledge labels it otherwise; the guard checks it first)"
+    )
     accept.add_argument("id", type=int, help="the candidate's id in `kb learned`")
     target = accept.add_mutually_exclusive_group()
     target.add_argument("--entry", help="accept it as this entry instead (move it)")
@@ -84,6 +90,9 @@ def run_accept(args: argparse.Namespace) -> int:
     loop.add_listener(told.append)
     try:
         candidate = loop.accept(args.id, by=operator(), entry_id=args.entry, off_topic=args.off_topic)
+        if candidate.status == cs.SERVED:  # a duplicate of a labelled example: settled, nothing to check
+            print(f"#{candidate.id} {visible(candidate.note or 'already known')}")
+            return EXIT_OK
         print(f"#{candidate.id} accepted as {candidate.result}; the guard is checking it (a few seconds)…")
         loop.wait_for_retraining()
         final = loop.store.get(candidate.id)

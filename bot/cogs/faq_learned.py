@@ -3,7 +3,9 @@
 One page per candidate (bot.core.learning): accept it as the entry members named, move it to another
 entry or to off-topic, or reject it. Accepting hands it to the learning loop, whose guard retrains in the
 background and lets it serve only if the model does no worse; the loop's verdict (serving, or held back
-naming the examples that hurt) is posted to the moderators' log channel.
+naming the examples that hurt) is posted to the moderators' log channel. An accept that clashes with a
+labelled example is held by the loop (the page then shows the clash, the log channel is told); one that
+says what the knowledge already says is settled as a duplicate.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import discord
 from discord import app_commands
 
 from bot.cogs.faq_forms import FaqForms, actor_of, moderator_only
-from bot.core.learning.candidates import OFF_TOPIC, Candidate
+from bot.core.learning.candidates import OFF_TOPIC, SERVED, Candidate
 from bot.core.learning.loop import LearningLoop
 from bot.ui.learned_views import LearnedActions, learned_embed, learned_view, member_text
 from bot.ui.replies import safe_send
@@ -123,11 +125,16 @@ class LearnedPage:
         await press.response.defer()
         off_topic = picked == OFF_TOPIC
         entry_id = None if off_topic else picked
-        accepted = await self.learning.submit(
-            self.learning.accept, c.id, by=actor_of(press.user), entry_id=entry_id, off_topic=off_topic
-        )
-        await self.reload()
-        await self.show()
+        try:
+            accepted = await self.learning.submit(
+                self.learning.accept, c.id, by=actor_of(press.user), entry_id=entry_id, off_topic=off_topic
+            )
+        finally:  # a clash (CandidateClashes) is held: the page shows it, run_guarded says why
+            await self.reload()
+            await self.show()
+        if accepted.status == SERVED:  # a duplicate of a labelled example: nothing to learn
+            await safe_send(press, f"#{accepted.id}: {member_text(accepted.note or 'already known', 1800)}.")
+            return
         await safe_send(
             press,
             f"Accepted #{accepted.id} as `{accepted.result}`. The guard is retraining with it; the log channel "

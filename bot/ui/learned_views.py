@@ -1,7 +1,8 @@
 """The /faq learned page: one candidate example at a time, with accept (as it is, or moved), reject and paging.
 
-The question is a member's text: it is shown with its markdown and mentions escaped, so "@everyone" or
-a fake heading reads as typed and never formats or pings.
+The question is a member's text: it is shown with its markdown and mentions escaped (bot.ui.escape), so
+"@everyone" or a fake heading reads as typed and never formats or pings. A candidate whose accept the clash
+guard held (bot.core.learning.clashes) shows why: the labelled example it clashes with, file and label.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 import discord
 
 from bot.core.knowledge.model import KnowledgeBase
-from bot.core.learning.candidates import HELD, OFF_TOPIC, Candidate
+from bot.core.learning.candidates import HELD, OFF_TOPIC, PENDING, Candidate
 from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_LIMIT, clip
+from bot.ui.escape import md_text
 from bot.ui.faq_views import SELECT_LIMIT, Handler, OwnedView, run_guarded
 
 COLOUR = discord.Colour.blurple()
@@ -27,8 +29,8 @@ OFF_TOPIC_LABEL = "Off-topic: the bot should stay silent"
 
 
 def member_text(text: str, limit: int) -> str:
-    """A member's text made inert for an embed: markdown and mentions escaped, then clipped."""
-    return clip(discord.utils.escape_mentions(discord.utils.escape_markdown(text)), limit)
+    """A member's text made inert for an embed: markdown, mentions and control characters escaped, then clipped."""
+    return clip(md_text(text), limit)
 
 
 def learned_embed(candidates: Sequence[Candidate], page: int, kb: KnowledgeBase, picked: str | None) -> discord.Embed:
@@ -55,7 +57,9 @@ def learned_embed(candidates: Sequence[Candidate], page: int, kb: KnowledgeBase,
     who = [f"<@{s.who}> {SIGNAL_WORDS.get(s.signal, s.signal)}{' (asker)' if s.by_asker else ''}" for s in c.signals]
     embed.add_field(name="Signals", value=clip("\n".join(who) or "none", FIELD_LIMIT), inline=False)
     if c.status == HELD and c.note:
-        embed.add_field(name="Held back by the guard", value=clip(c.note, FIELD_LIMIT), inline=False)
+        embed.add_field(name="Held back by the guard", value=member_text(c.note, FIELD_LIMIT), inline=False)
+    if c.status == PENDING and c.note and c.known and c.known.get("kind") == "clash":
+        embed.add_field(name="Not accepted: it clashes", value=member_text(c.note, FIELD_LIMIT), inline=False)
     embed.set_footer(text="Accepted examples serve only if the model trained on them does no worse (the guard).")
     return embed
 

@@ -85,3 +85,69 @@ def test_a_not_this_entry_candidate_needs_an_entry_and_is_moved_with_one(config:
     moved = bot("kb", "learned", "accept", "3", "--entry", "connects-price", "--config", str(config))
     assert moved.returncode == 0, moved.stdout + moved.stderr
     assert "#3 accepted as connects-price" in moved.stdout and status_of(config, 3) == "served"
+
+
+def record(config: Path, question: str, entry_id: str) -> int:
+    store = CandidateStore(config.parent / "data" / "learning.sqlite3")
+    try:
+        return store.record(question, entry_id, signal=cs.PICK, who=ALICE, by_asker=True).id
+    finally:
+        store.close()
+
+
+def test_accepting_a_question_the_knowledge_labels_otherwise_is_refused_named_and_nothing_written(config: Path):
+    phrasing = "where is the buy connects button"  # knowledge/entries/buying-connects.yaml, its own phrasing
+    clashing = record(config, "Where is the BUY connects button??", "proposal-cost")
+    learned = config.parent / "knowledge" / "examples" / "learned.yaml"
+
+    refused = bot("kb", "learned", "accept", str(clashing), "--config", str(config))
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip() == (
+        f"error: candidate #{clashing} not accepted as proposal-cost: the same question is already a phrasing of "
+        "entry buying-connects (entries/buying-connects.yaml). Move it to buying-connects or reject it "
+        "(to overrule that label, change the knowledge first)"
+    )
+    assert status_of(config, clashing) == "pending" and not learned.exists()
+
+    listed = bot("kb", "learned", "--config", str(config))
+    assert f"#{clashing} pending" in listed.stdout and "   not accepted as proposal-cost: the same" in listed.stdout
+    (doc,) = [
+        c for c in json.loads(bot("kb", "learned", "--json", "--config", str(config)).stdout) if c["id"] == clashing
+    ]
+    clash = doc["clash"]  # the whole object: tests/core/learning/test_clashes.py
+    assert (clash["asked"], clash["label"], clash["where"]) == (
+        "proposal-cost",
+        "buying-connects",
+        "entries/buying-connects.yaml",
+    )
+    assert doc["duplicate_of"] is None and doc["entry"] == "proposal-cost" and doc["status"] == "pending"
+    assert phrasing in (config.parent / "knowledge" / "entries" / "buying-connects.yaml").read_text()
+
+    moved = bot("kb", "learned", "accept", str(clashing), "--entry", "buying-connects", "--config", str(config))
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.startswith(f"#{clashing} already known: the same question is a phrasing of entry buying-con")
+    assert status_of(config, clashing) == "served" and not learned.exists()
+
+
+def test_accepting_what_the_examples_already_say_is_a_no_op_that_writes_nothing_and_retrains_nothing(config: Path):
+    learned = config.parent / "knowledge" / "examples" / "learned.yaml"
+    accepted = bot("kb", "learned", "accept", "1", "--config", str(config))  # a genuinely new question: it serves
+    assert accepted.returncode == 0 and "now serve" in accepted.stdout
+    before = (learned.read_bytes(), learned.stat().st_mtime_ns)
+    chatter = "good morning everyone"  # knowledge/examples/off-topic.yaml
+    same = record(config, chatter.upper() + "!!", "proposal-cost")
+    again = record(config, QUESTION.replace("?", ","), "connects-price")  # the question learned just now
+
+    off_topic = bot("kb", "learned", "accept", str(same), "--off-topic", "--config", str(config))
+    assert off_topic.returncode == 0, off_topic.stderr
+    assert off_topic.stdout == (
+        f"#{same} already known: the same question is labelled off-topic in examples/off-topic.yaml; "
+        "nothing to learn, nothing written\n"
+    )
+    duplicate = bot("kb", "learned", "accept", str(again), "--config", str(config))
+    assert duplicate.returncode == 0 and "learned as connects-price in examples/learned.yaml" in duplicate.stdout
+    assert "guard" not in off_topic.stdout + duplicate.stdout  # no retrain ran
+    assert (learned.read_bytes(), learned.stat().st_mtime_ns) == before
+    doc = {c["id"]: c for c in json.loads(bot("kb", "learned", "--all", "--json", "--config", str(config)).stdout)}
+    assert doc[same]["status"] == "served" and doc[same]["duplicate_of"]["where"] == "examples/off-topic.yaml"
+    assert doc[again]["duplicate_of"]["source"] == "learned" and doc[again]["clash"] is None

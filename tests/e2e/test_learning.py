@@ -1,6 +1,9 @@
 """The learning loop end to end: a pick becomes a candidate, a moderator accepts it on /faq learned, the guard
 lets it serve and the log channel says so, and the same question is answered; one member's fifty wrong picks
-change nothing."""
+change nothing; a pick that clashes with a labelled example is held, and the log channel names the clash.
+
+The questions members ask here are held-out ones (tests/data/holdout.yaml) that no entry and no examples
+file labels: accepting a labelled one is a clash or a duplicate (bot.core.learning.clashes), not learning."""
 
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ import pytest
 import yaml
 
 from bot.core.learning import candidates as cs
-from bot.core.matching.examples import read_examples
+from bot.core.learning.clashes import LabelledTexts
+from bot.core.matching.evaluation import load_questions
+from bot.core.matching.examples import load_examples, read_examples
 from tests.e2e import conftest
-from tests.e2e.conftest import RunningBot, StartBot, World, find_text
+from tests.e2e.conftest import DATA, KNOWLEDGE, RunningBot, StartBot, World, find_text
 from tests.e2e.payloads import DEFERRED_UPDATE, EPHEMERAL, UPDATE_MESSAGE
 from tests.e2e.test_moderation import button
 from tests.e2e.test_unanswered_groups import press, select_of
@@ -29,10 +34,15 @@ def log_channel(world: World) -> int:
 
 
 def suggested(running: RunningBot) -> tuple[str, str, str]:
-    """A labelled member question the engine in service suggests for, and its first two suggestions."""
-    text = find_text(running.services, "suggest")
-    first, second = (c.entry_id for c in running.services.engine.decide(text).candidates[:2])
-    return text, first, second
+    """A new member question the engine in service suggests for, its right entry first; the first two suggestions."""
+    engine = running.services.engine
+    known = LabelledTexts.of(engine.kb, load_examples(KNOWLEDGE / "examples"), learned_file="learned.yaml")
+    for q in load_questions(DATA / "holdout.yaml"):
+        decision = engine.decide(q.text)
+        offered = [c.entry_id for c in decision.candidates[:2]]
+        if decision.action == "suggest" and offered[0] == q.topic and known.check(q.text, q.topic) is None:
+            return q.text, offered[0], offered[1]
+    pytest.fail("no held-out question gets a suggestion with its entry first; the e2e test needs one")
 
 
 async def suggest_and_pick(world: World, running: RunningBot, asker: int, question: str, entry_id: str) -> int:
@@ -180,3 +190,39 @@ async def test_the_running_bot_serves_learned_yaml_written_by_another_process(
     msg = await world.fake.post_message(world.support_id, world.bob, question)
     outcome = await running.outcome(msg["id"])
     assert (outcome.action, outcome.entry_id) == ("answer", right)
+
+
+async def test_accepting_a_pick_that_clashes_with_a_labelled_example_is_held_and_the_log_channel_names_it(
+    world: World, start_bot: StartBot, log_channel: int, tmp_path: Path
+) -> None:
+    running = await start_bot(log_channel_id=log_channel, entry_cooldown_seconds=0)
+    learning = running.services.learning
+    question = find_text(running.services, "suggest")  # a member question knowledge/examples labels
+    (labelled,) = {(e.entry_id, e.origin) for e in load_examples(KNOWLEDGE / "examples") if e.text == question}
+    label, origin = labelled
+    offered = [c.entry_id for c in running.services.engine.decide(question).candidates[:3]]
+    other = next(entry_id for entry_id in offered if entry_id != label)  # the asker picks another suggestion
+    await suggest_and_pick(world, running, world.alice, question, other)
+    (candidate,) = await learning.submit(learning.to_review)
+
+    page = await open_learned(world)
+    since = len(world.fake.requests)
+    held = await press(world, page, button(page.original_message, f"Accept as {other}"))
+    assert held.callback_type == DEFERRED_UPDATE
+    why = await world.fake.wait_for_request("POST", rf"/webhooks/\d+/{held.token}$", since=since)
+    assert why.json["content"].startswith(f"candidate #{candidate.id} not accepted as {other}: the same question")
+    assert f"labelled {label} in examples/{origin}" in why.json["content"]
+    assert why.json["flags"] & EPHEMERAL
+    logged = await world.fake.wait_for_request(
+        "POST", rf"/channels/{log_channel}/messages", lambda r: "is held" in r.json["content"], since=since
+    )
+    content = logged.json["content"]
+    assert content.startswith(f"Learning: candidate #{candidate.id} “") and f"not accepted as {other}" in content
+    assert f"labelled {label} in examples/{origin}" in content and logged.json["allowed_mentions"] == {"parse": []}
+    embed = page.original_message["embeds"][0]
+    (clash,) = [f for f in embed["fields"] if f["name"] == "Not accepted: it clashes"]
+    assert f"Move it to {label} or reject it" in clash["value"]
+
+    stored = await learning.submit(learning.store.get, candidate.id)
+    assert stored.status == cs.PENDING and stored.known["label"] == label
+    assert learning._trainer is None and not (tmp_path / "knowledge" / "examples" / "learned.yaml").exists()

@@ -9,7 +9,9 @@ signals table's key, so fifty identical picks are one row.
 A candidate's status: `pending` (waiting for review), `accepted` (by a moderator or automatically,
 waiting for the guard), `served` (the guard let it in: it is in knowledge/examples/ and trains the model),
 `held` (the guard found it made the model worse), `rejected`, or `taught` (a moderator taught it as a
-phrasing of the entry: already in the knowledge base).
+phrasing of the entry: already in the knowledge base). `known` records what the clash guard (clashes.py)
+found when it was accepted: a labelled example of the same question with another label (the candidate stays
+pending) or with the same one (served as a duplicate, nothing written).
 
 Schema versioned with PRAGMA user_version, WAL on. Methods block and are thread-safe; the learning loop
 runs them on its own thread.
@@ -18,10 +20,11 @@ runs them on its own thread.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +74,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # A confidence model the guard refit and put in service, keyed by the examples it was fit for.
         "CREATE TABLE models (key TEXT PRIMARY KEY, data TEXT NOT NULL, at TEXT NOT NULL)",
     ),
+    # The labelled example an accept met (clashes.Finding as JSON): names files and labels, never member text.
+    ("ALTER TABLE candidates ADD COLUMN known TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -112,6 +117,7 @@ class Candidate:
     result: str | None = None
     decided_by: str | None = None
     note: str | None = None
+    known: Mapping[str, object] | None = None  # clashes.Finding.to_json(): why an accept was held or a no-op
 
     @property
     def signal(self) -> str:
@@ -141,6 +147,8 @@ class Candidate:
             "signals": [{"signal": s.signal, "who": str(s.who), "by_asker": s.by_asker} for s in self.signals],
             "result": self.result,
             "note": self.note,
+            "clash": dict(self.known) if self.known and self.known.get("kind") == "clash" else None,
+            "duplicate_of": dict(self.known) if self.known and self.known.get("kind") == "duplicate" else None,
         }
 
 
@@ -219,15 +227,17 @@ class CandidateStore:
         by: str | None = None,
         result: str | None = None,
         note: str | None = None,
+        known: Mapping[str, object] | None = None,
     ) -> Candidate:
-        """Set a candidate's status (and what it was accepted as, who decided, the guard's note)."""
+        """Set a candidate's status (and what it was accepted as, who decided, the guard's note, the clash found)."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
+        found = json.dumps(dict(known), sort_keys=True) if known else None
         with self._lock:
             cursor = self._conn.execute(
                 "UPDATE candidates SET status = ?, result = COALESCE(?, result), decided_by = COALESCE(?, decided_by),"
-                " decided_at = ?, note = ? WHERE id = ?",
-                (status, result, by, self._now(), note, candidate_id),
+                " decided_at = ?, note = ?, known = ? WHERE id = ?",
+                (status, result, by, self._now(), note, found, candidate_id),
             )
         if cursor.rowcount == 0:
             raise CandidateNotFound(candidate_id)
@@ -272,7 +282,7 @@ class CandidateStore:
     def _select(self, where: str, params: Sequence[object]) -> list[Candidate]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, question, question_key, label, created_at, status, result, decided_by, note"
+                "SELECT id, question, question_key, label, created_at, status, result, decided_by, note, known"
                 f" FROM candidates {where}",
                 tuple(params),
             ).fetchall()
@@ -287,7 +297,7 @@ class CandidateStore:
                 ):
                     signals[cid].append(Signal(signal, int(who), bool(by_asker), at))
         out = []
-        for cid, question, key, label, created, status, result, decided_by, note in rows:
+        for cid, question, key, label, created, status, result, decided_by, note, known in rows:
             kind, _, entry = label.partition(":")
             out.append(
                 Candidate(
@@ -302,6 +312,7 @@ class CandidateStore:
                     result,
                     decided_by,
                     note,
+                    json.loads(known) if known else None,
                 )
             )
         return out

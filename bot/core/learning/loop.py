@@ -6,7 +6,9 @@ blocks (SQLite, training), so async code goes through `submit` / `submit_backgro
 loop's one thread, in order. Accepting starts a retrain in the background (`retrain_soon`): the guard
 compares the model with and without the accepted examples, and either the new model serves (the examples
 are appended to knowledge/examples/<examples_file>) or the old one stays and the examples that hurt are
-held back. Either way the listeners (the moderators' log channel) get one line saying so.
+held back. Either way the listeners (the moderators' log channel) get one line saying so. Before any of
+that, the clash guard (clashes.py) holds an accept that would give a labelled question another label, and
+settles one that says what the knowledge already says as a duplicate (nothing written, no retrain).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bot.config import LearningSettings, Settings
 from bot.core.knowledge.files import WriterLock
 from bot.core.learning import candidates as cs
 from bot.core.learning.candidates import Candidate, CandidateNotAcceptable, CandidateStore
+from bot.core.learning.clashes import CandidateClashes, Clashes, LabelledTexts, quote
 from bot.core.learning.guard import Guard, Verdict, confidence_from_json, learned_answers, retrained
 from bot.core.learning.learned_file import append_learned, example_of, served_examples
 from bot.core.learning.rules import auto_accept_reason
@@ -36,7 +39,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Listener = Callable[[str], None]  # called on the loop's thread with one line for the moderators
-QUOTE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class LearningLoop:
         self._trainer: threading.Thread | None = None
         self._guard_lock = threading.Lock()
         self._learned_seen: tuple[int, int, int] | None = None  # the learned file's stat when last read
+        self.clashes = Clashes(store, self._tell)
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: AnswerEngine) -> LearningLoop | None:
@@ -185,6 +188,9 @@ class LearningLoop:
         )
         if reason is None:
             return candidate
+        finding = self._known(excluding=candidate.id).check(candidate.question, candidate.entry_id or "")
+        if finding is not None:  # held (it stays pending) or a duplicate (served, nothing written)
+            return self.clashes.settle(candidate, finding, by=reason)
         accepted = self.store.decide(candidate.id, cs.ACCEPTED, by=reason, result=candidate.entry_id)
         log.info("learning: candidate #%d accepted automatically (%s)", candidate.id, reason)
         self.retrain_soon()
@@ -209,6 +215,12 @@ class LearningLoop:
             )
         if result != cs.OFF_TOPIC and result not in self.engine.kb.entries:
             raise CandidateNotAcceptable(f"no entry `{result}` in the knowledge base")
+        finding = self._known(excluding=candidate_id).check(candidate.question, result)
+        if finding is not None:
+            settled = self.clashes.settle(candidate, finding, by=by)
+            if settled.status == cs.PENDING:
+                raise CandidateClashes(candidate_id, finding)
+            return settled  # a duplicate: nothing to retrain
         accepted = self.store.decide(candidate_id, cs.ACCEPTED, by=by, result=result)
         self.retrain_soon()
         return accepted
@@ -254,11 +266,11 @@ class LearningLoop:
             log.info("learning: no meaning model or examples folder; accepted candidates wait")
             return None
         with self._guard_lock:
-            accepted = self.store.with_status(cs.ACCEPTED)
+            labelled, served = self._labelled(), served_examples(path)
+            texts = LabelledTexts.of(self.engine.kb, labelled + served, learned_file=path.name)
+            accepted = self.clashes.sort_out(self.store.with_status(cs.ACCEPTED), texts)
             if not accepted:
                 return None
-            labelled = self._labelled()
-            served = served_examples(path)
             new = {Example(*example_of(c)): c for c in accepted}
             guard = Guard(
                 meaning,
@@ -275,7 +287,7 @@ class LearningLoop:
             held = tuple(new[e] for e in verdict.hurt) or tuple(accepted)
             note = f"the guard held it back: {verdict.refusal}"
             held = tuple(self.store.decide(c.id, cs.HELD, note=note) for c in held)
-            ids = ", ".join(f"#{c.id} {_quote(c.question)} → {c.result}" for c in held)
+            ids = ", ".join(f"#{c.id} {quote(c.question)} → {c.result}" for c in held)
             text = (
                 f"Learning: the model in service stays. Trained with {len(accepted)} accepted example(s) it did "
                 f"harm, cross-validated: {verdict.line()}. "
@@ -313,6 +325,16 @@ class LearningLoop:
         assert self.examples_path is not None
         files = sorted(self.examples_path.glob("*.yaml"))
         return [e for p in files if p.name != self.settings.examples_file for e in read_examples(p)]
+
+    def _known(self, *, excluding: int) -> LabelledTexts:
+        """Every labelled text a candidate's question may clash with: the knowledge's, and accepted candidates'."""
+        try:
+            examples = self._labelled() + served_examples(self.learned_path) if self.learned_path else []
+        except ExamplesError as exc:  # the retrain reads them again and checks again before writing
+            log.warning("learning: %s; checked for clashes with the entries alone", exc)
+            examples = []
+        waiting = [c for c in self.store.with_status(cs.ACCEPTED) if c.id != excluding]
+        return LabelledTexts.of(self.engine.kb, examples, learned_file=self.settings.examples_file, waiting=waiting)
 
     def poll_learned(self) -> bool:
         """Serve the learned file again if another process changed it (`kb learned accept`, a git pull; blocks).
@@ -384,8 +406,3 @@ def _examples_key(examples: list[Example]) -> str:
     for e in sorted(examples, key=lambda e: (e.text, e.entry_id or "")):
         digest.update(f"{e.entry_id}\0{e.text}\0".encode())
     return digest.hexdigest()
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return f"“{text[:QUOTE_CHARS]}{'…' if len(text) > QUOTE_CHARS else ''}”"

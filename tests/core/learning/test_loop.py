@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.core.learning import candidates as cs
+from bot.core.matching.evaluation import load_questions
 from bot.core.matching.examples import read_examples
 
 ALICE, BOB, MALLORY = 101, 202, 666
 # A real member question (tests/data/holdout.yaml) the shipped model only suggests for, right entry first.
 QUESTION = "is 15c a connect still the rate? feels like it went up"
 RIGHT = "connects-price"
+HOLDOUT = Path(__file__).resolve().parents[2] / "data" / "holdout.yaml"
+
+
+def new_questions() -> list[tuple[str, str]]:
+    """Held-out member questions (text, entry) that no entry and no examples file labels: genuinely new."""
+    known = {"profile boost connects"}  # an entry's own phrasing: accepting it is a duplicate (test_loop_clashes)
+    return [(q.text, q.topic) for q in load_questions(HOLDOUT) if q.text not in known]
 
 
 def test_the_askers_pick_and_vote_are_accepted_and_the_question_is_then_answered(make_loop) -> None:
@@ -63,9 +71,9 @@ def test_one_member_picking_the_wrong_suggestion_fifty_times_changes_nothing(mak
     assert loop.engine._ranker is ranker and [loop.engine.decide(t) for t in texts] == before
 
 
-def test_one_member_voting_for_each_wrong_pick_gets_at_most_one_through_to_the_guard(make_loop, examples_copy) -> None:
+def test_one_member_voting_for_each_wrong_pick_gets_at_most_one_through_to_the_guard(make_loop) -> None:
     loop = make_loop(auto_accept=True)
-    texts = [e.text for e in read_examples(examples_copy / "member-questions.yaml")[:50]]
+    texts = [text for text, _ in new_questions()[:50]]
     for text in texts:  # each time the entry the ranker puts first: the only one the asker's word can accept
         first = loop.engine.rank(text, limit=1)[0].entry_id
         loop.note_pick(text, first, MALLORY)
@@ -76,15 +84,15 @@ def test_one_member_voting_for_each_wrong_pick_gets_at_most_one_through_to_the_g
     assert len(loop.store.with_status(cs.PENDING)) == 49
 
 
-def test_examples_that_hurt_are_held_back_named_and_the_old_model_keeps_serving(make_loop, examples_copy) -> None:
+def test_examples_that_hurt_are_held_back_named_and_the_old_model_keeps_serving(make_loop) -> None:
     loop = make_loop()
     told: list[str] = []
     loop.add_listener(told.append)
-    questions = [e for e in read_examples(examples_copy / "member-questions.yaml") if e.entry_id != "taxes-vat"][:30]
+    questions = [text for text, entry_id in new_questions() if entry_id != "taxes-vat"][:30]
     ranker = loop.engine._ranker
     ids = []
-    for e in questions:
-        c = loop.note_pick(e.text, "taxes-vat", MALLORY)
+    for text in questions:
+        c = loop.note_pick(text, "taxes-vat", MALLORY)
         ids.append(c.id)
         loop.store.decide(c.id, cs.ACCEPTED, by="cli:mod", result="taxes-vat")
     report = loop.retrain()
