@@ -25,7 +25,7 @@ from bot.discord_login import LOGIN_ANSWER_SECONDS, NoAnswer, NotDiscord, answer
 from bot.gateway_events import UnreadableEvents
 from bot.services import Services
 from bot.ui.connects_views import ExplainPrivatelyButton
-from bot.ui.replies import post_to_log_channel
+from bot.ui.replies import one_line, post_to_log_channel
 from bot.ui.views import FeedbackButton, PickButton
 
 log = logging.getLogger(__name__)
@@ -105,14 +105,6 @@ def quiet_reconnect_tracebacks() -> None:
 def backoff_delays(first: float, cap: float) -> Iterator[float]:
     """Yield first, 2 * first, 4 * first ... up to cap, then cap for ever."""
     return (min(cap, first * 2**n) for n in itertools.count())
-
-
-def one_line(error: BaseException, *, with_type: bool = True) -> str:
-    """An exception as one line: discord.py puts each refused field on a line of its own."""
-    text = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
-    if not with_type:
-        return text
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def sync_refusal_help(guild_id: int, error: discord.HTTPException) -> str:

@@ -24,7 +24,8 @@ import discord
 from discord.ext import commands
 
 from bot.core.channel.catch_up import CandidateMessage, late_note, to_hand_on
-from bot.discord_bot import UNREACHABLE, one_line
+from bot.discord_bot import UNREACHABLE
+from bot.ui.replies import one_line
 
 if TYPE_CHECKING:
     from bot.cogs.support import SupportCog

@@ -42,6 +42,14 @@ async def safe_send(
         await interaction.response.send_message(**kwargs)
 
 
+def one_line(error: BaseException, *, with_type: bool = True) -> str:
+    """An exception as one line: discord.py puts each refused field on a line of its own."""
+    text = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+    if not with_type:
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def log_channel(client: discord.Client, channel_id: int | None, what: str) -> discord.abc.Messageable | None:
     """The configured log channel; None when none is set, or (with one warning that `what` was not posted)
     when the bot cannot see it."""
@@ -64,7 +72,7 @@ async def post_to_log_channel(client: discord.Client, channel_id: int | None, te
     try:
         await channel.send(text, allowed_mentions=NO_PINGS)
     except discord.HTTPException as exc:
-        log.warning("could not post to the log channel %s: %s", channel_id, exc)
+        log.warning("could not post to the log channel %s: %s", channel_id, one_line(exc, with_type=False))
         return False
     return True
 
