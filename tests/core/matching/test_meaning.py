@@ -42,12 +42,18 @@ def test_numpy_encoder_matches_the_reference_model():
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_a_text_embeds_the_same_alone_and_in_a_padded_batch():
+def test_a_text_embeds_the_same_alone_and_in_a_batch_of_other_lengths():
+    # A batch is laid end to end with no padding: each text must attend to its own tokens only.
     encoder = load_encoder()
-    short, long = "buy connects", "how do i buy connects for the agency with the agency's own card please"
-    together = encoder.encode([long, short])
-    assert np.allclose(together[1], encoder.encode([short])[0], atol=1e-5)
-    assert np.allclose(together[0], encoder.encode([long])[0], atol=1e-5)
+    texts = [
+        "how do i buy connects for the agency with the agency's own card please",
+        "buy connects",
+        "why did my freelancer connects get charged instead of the agency's when I applied yesterday",
+        "buy connects",
+    ]
+    together = encoder.encode(texts)
+    for text, vector in zip(texts, together, strict=True):
+        assert np.allclose(vector, encoder.encode([text])[0], atol=1e-5), text
 
 
 def copy_model(tmp_path: Path) -> Path:
@@ -122,14 +128,28 @@ def test_a_short_follow_up_in_a_thread_is_read_with_its_opening_question(meaning
     assert full.entry_id == "expiry-rollover"
 
 
-def test_a_post_asking_two_things_gets_the_main_answer_and_the_other_offered(meaning_engine: AnswerEngine):
+def test_a_post_asking_two_things_gets_the_main_answer_and_the_other_offered(
+    meaning_engine: AnswerEngine, monkeypatch: pytest.MonkeyPatch
+):
     post = (
         "I want to buy connects for my agency but the purchase page says I need a billing method, which card "
         "does the agency use? also do the agency connects expire after some time?"
     )
+    ranker = meaning_engine._ranker
+    embedded: list[str] = []
+    encoder = ranker._encoder
+
+    class Recording:
+        def encode(self, texts: list[str]) -> np.ndarray:
+            embedded.extend(texts)
+            return encoder.encode(texts)
+
+    monkeypatch.setattr(ranker, "_encoder", Recording())
     decision = meaning_engine.decide(post)
     assert decision.action == "answer" and decision.entry_id == "agency-buying-billing", decision.reason
     assert decision.see_also == ("expiry-rollover",), decision.reason
+    # The second question was already embedded for the confidence features: not embedded again.
+    assert len(embedded) == len(set(embedded)) >= 3, embedded
 
 
 def test_a_taught_phrasing_changes_the_next_decision(kb_copy: Path, tmp_path: Path):

@@ -64,7 +64,7 @@ class EmbeddingCache:
             if seeded:
                 self._store(seeded)
                 found.update(seeded)
-            # Similar lengths together: the encoder pads a batch to its longest text.
+            # A set has no order: sorted, so a cold cache is embedded (and reports progress) the same way each run.
             todo = sorted({t for k, t in missing.items() if k not in seeded}, key=lambda t: (len(t), t))
             if todo:
                 found.update(self._compute(todo, compute))

@@ -52,6 +52,8 @@ class Scored:
     confidence: float
     suggest_confidence: float
     vector: np.ndarray
+    # The post's sentences already embedded, by text: the second-topic check reuses them.
+    sentence_vectors: dict[str, np.ndarray]
 
 
 class MeaningRanker:
@@ -138,14 +140,20 @@ class MeaningRanker:
     def score(self, text: str, lexical: dict[str, float] | None = None) -> Scored:
         """Embed text and rank every entry, with the confidence that the best one is right."""
         lexical = self.lexical(text) if lexical is None else lexical
-        vector = self._encoder.encode([text])[0]
         parts = [p for p in textmod.sentences(text)[:MAX_SENTENCES] if len(textmod.content_words(p)) >= 2]
-        # Sentences are embedded apart from the whole post: batched with it, each would be padded to its length.
-        sentences = self._encoder.encode(parts[:MAX_SENTENCE_VECTORS]) if len(parts) >= 2 else None
+        embedded = parts[:MAX_SENTENCE_VECTORS] if len(parts) >= 2 else []
+        # The post and its sentences in one pass: the encoder lays them end to end without padding, so a short
+        # sentence beside the long post costs its own length, not the post's.
+        vectors = self._encoder.encode([text, *embedded])
+        vector, sentences = vectors[0], (vectors[1:] if embedded else None)
         analysis = self.index.analyse(vector, lexical, len(textmod.words(text)), sentences)
         features = analysis.features
         return Scored(
-            analysis, self._confidence.probability(features), self._confidence.suggest_probability(features), vector
+            analysis,
+            self._confidence.probability(features),
+            self._confidence.suggest_probability(features),
+            vector,
+            dict(zip(embedded, vectors[1:], strict=True)),
         )
 
     def _plan(self, scored: Scored, text: str, *, with_context: bool) -> Decision:
@@ -168,7 +176,7 @@ class MeaningRanker:
             return Decision("silent", None, p, shown, f"silent (a near miss): {summary}")
         if p >= s.answer_confidence:
             # With a thread's opener, its question was the thread's own topic: not a second one.
-            see_also = () if with_context else self._second_topic(text, best)
+            see_also = () if with_context else self._second_topic(text, best, scored.sentence_vectors)
             also = f"; also asks about {see_also[0]}" if see_also else ""
             return Decision("answer", best, p, shown, f"answer: {summary}{also}", see_also=see_also)
         if scored.suggest_confidence >= s.suggest_confidence:
@@ -184,16 +192,23 @@ class MeaningRanker:
             return Decision("suggest", None, p, shown, f"suggest (not sure enough to answer): {summary}")
         return Decision("silent", None, p, shown, f"silent (confidence below {s.suggest_confidence:.2f}): {summary}")
 
-    def _second_topic(self, text: str, main: str) -> tuple[str, ...]:
-        """An entry that another sentence of the post asks about, confidently enough to offer it."""
+    def _second_topic(self, text: str, main: str, embedded: dict[str, np.ndarray]) -> tuple[str, ...]:
+        """An entry that another sentence of the post asks about, confidently enough to offer it.
+
+        embedded: the sentences score() already embedded (a long post's questions are mostly among them).
+        """
         # Only sentences shaped like questions can ask a second thing; back-story is not embedded again.
         questions = [p for p in textmod.sentences(text)[:MAX_SENTENCES] if textmod.looks_like_question(p)]
         parts = [p for p in questions if not self._is_chatter(textmod.words(p))][:MAX_QUESTIONS_PER_POST]
         if len(parts) < 2:
             return ()
-        vectors = self._encoder.encode(parts)
+        vectors = dict(embedded)
+        missing = list(dict.fromkeys(p for p in parts if p not in vectors))
+        if missing:
+            vectors.update(zip(missing, self._encoder.encode(missing), strict=True))
         best: tuple[float, str] | None = None
-        for part, vector in zip(parts, vectors, strict=True):
+        for part in parts:
+            vector = vectors[part]
             analysis = self.index.analyse(vector, self.lexical(part), len(textmod.words(part)))
             entry_id = self.index.entry_ids[analysis.order[0]]
             confidence = self._confidence.probability(analysis.features)
