@@ -56,6 +56,14 @@ def test_a_text_embeds_the_same_alone_and_in_a_batch_of_other_lengths():
         assert np.allclose(vector, encoder.encode([text])[0], atol=1e-5), text
 
 
+def test_the_loaded_encoder_keeps_blas_to_one_thread():
+    from threadpoolctl import threadpool_info
+
+    load_encoder()
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas), blas
+
+
 def copy_model(tmp_path: Path) -> Path:
     target = tmp_path / "model"
     shutil.copytree(BUNDLED_MODEL_DIR, target)
