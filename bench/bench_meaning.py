@@ -71,7 +71,11 @@ def per_question(settings) -> None:
     for engine in (meaning, lexical):  # warm up both (first calls pay lazy imports and caches)
         for text in reaching[:20]:
             engine.decide(text)
+    from threadpoolctl import threadpool_info
+
+    threads = sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
     print(f"per question: {len(reaching)} labelled texts that reach a model (of {len(texts)}), same order")
+    print(f"  BLAS threads: {', '.join(map(str, threads)) or 'none found'} (the bot's own setting, as it runs)")
     for name, engine in (("meaning model", meaning), ("lexical matcher", lexical)):
         times = [timed(engine.decide, t)[1] for t in reaching]
         long_times = [timed(engine.decide, t)[1] for t in long_posts]
