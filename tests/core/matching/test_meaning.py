@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from bot.config import load_settings
 from bot.core.channel.feedback import UnansweredItem
@@ -22,7 +23,7 @@ from bot.core.knowledge.store import KnowledgeStore
 from bot.core.matching.answers import AnswerEngine
 from bot.core.matching.embeddings.cache import EmbeddingCache
 from bot.core.matching.embeddings.chatter_gate import CHATTER_KINDS, train_gate
-from bot.core.matching.embeddings.encoder import BUNDLED_MODEL_DIR, EncoderUnavailable, load_encoder
+from bot.core.matching.embeddings.encoder import BUNDLED_MODEL_DIR, EncoderUnavailable, limit_blas_threads, load_encoder
 from bot.core.matching.embeddings.meaning import load_meaning
 from bot.core.matching.evaluation import load_questions
 from bot.core.matching.examples import load_examples
@@ -56,12 +57,24 @@ def test_a_text_embeds_the_same_alone_and_in_a_batch_of_other_lengths():
         assert np.allclose(vector, encoder.encode([text])[0], atol=1e-5), text
 
 
-def test_the_loaded_encoder_keeps_blas_to_one_thread():
-    from threadpoolctl import threadpool_info
+def blas_threads() -> set[int]:
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
+
+def test_the_loaded_encoder_keeps_blas_to_one_thread():
     load_encoder()
-    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
-    assert blas and all(pool["num_threads"] == 1 for pool in blas), blas
+    assert blas_threads() == {1}
+
+
+def test_an_operators_own_blas_thread_count_wins(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    with threadpool_limits(limits=2, user_api="blas"):  # as OpenBLAS set itself up from the variable
+        limit_blas_threads()
+        assert blas_threads() == {2}
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    with threadpool_limits(limits=2, user_api="blas"):
+        limit_blas_threads()
+        assert blas_threads() == {1}
 
 
 def copy_model(tmp_path: Path) -> Path:

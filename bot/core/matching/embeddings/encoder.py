@@ -152,11 +152,12 @@ def load_encoder(model_dir: str | Path | None = None) -> SentenceEncoder:
     with _loading:
         if directory not in _loaded:
             _loaded[directory] = _read_encoder(directory)
-            _limit_blas_threads()
+            limit_blas_threads()
         return _loaded[directory]
 
 
-def _limit_blas_threads() -> None:
+def limit_blas_threads() -> None:
+    """Keep the process's BLAS to BLAS_THREADS, unless the operator set OPENBLAS_NUM_THREADS."""
     # Set at run time, not through the environment: the environment only counts if it is set before numpy
     # loads, which a script that imports numpy first (every benchmark did) gets wrong.
     if os.environ.get("OPENBLAS_NUM_THREADS"):
