@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bot.config import load_settings  # noqa: E402
 from bot.core.knowledge.loader import load_knowledge  # noqa: E402
 from bot.core.matching.answers import AnswerEngine  # noqa: E402
-from bot.core.matching.embeddings.encoder import BUNDLED_MODEL_DIR, _read_encoder  # noqa: E402
+from bot.core.matching.embeddings.encoder import BUNDLED_MODEL_DIR, _read_encoder, blas_threads  # noqa: E402
 from bot.core.matching.embeddings.meaning import load_meaning  # noqa: E402
 from bot.core.matching.embeddings.semantic import SemanticIndex, train_head  # noqa: E402
 from bot.core.matching.examples import load_examples  # noqa: E402
@@ -71,9 +71,7 @@ def per_question(settings) -> None:
     for engine in (meaning, lexical):  # warm up both (first calls pay lazy imports and caches)
         for text in reaching[:20]:
             engine.decide(text)
-    from threadpoolctl import threadpool_info
-
-    threads = sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+    threads = sorted(blas_threads())
     print(f"per question: {len(reaching)} labelled texts that reach a model (of {len(texts)}), same order")
     print(f"  BLAS threads: {', '.join(map(str, threads)) or 'none found'} (the bot's own setting, as it runs)")
     for name, engine in (("meaning model", meaning), ("lexical matcher", lexical)):

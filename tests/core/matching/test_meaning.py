@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from bot.config import load_settings
 from bot.core.channel.feedback import UnansweredItem
@@ -23,7 +23,13 @@ from bot.core.knowledge.store import KnowledgeStore
 from bot.core.matching.answers import AnswerEngine
 from bot.core.matching.embeddings.cache import EmbeddingCache
 from bot.core.matching.embeddings.chatter_gate import CHATTER_KINDS, train_gate
-from bot.core.matching.embeddings.encoder import BUNDLED_MODEL_DIR, EncoderUnavailable, limit_blas_threads, load_encoder
+from bot.core.matching.embeddings.encoder import (
+    BUNDLED_MODEL_DIR,
+    EncoderUnavailable,
+    blas_threads,
+    limit_blas_threads,
+    load_encoder,
+)
 from bot.core.matching.embeddings.meaning import load_meaning
 from bot.core.matching.evaluation import load_questions
 from bot.core.matching.examples import load_examples
@@ -55,10 +61,6 @@ def test_a_text_embeds_the_same_alone_and_in_a_batch_of_other_lengths():
     together = encoder.encode(texts)
     for text, vector in zip(texts, together, strict=True):
         assert np.allclose(vector, encoder.encode([text])[0], atol=1e-5), text
-
-
-def blas_threads() -> set[int]:
-    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
 
 def test_the_loaded_encoder_keeps_blas_to_one_thread():

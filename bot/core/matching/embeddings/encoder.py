@@ -105,8 +105,8 @@ class SentenceEncoder:
         return len(self._tokenizer.encode(text).ids)
 
     def _forward(self, ids: list[list[int]]) -> np.ndarray:
-        # The batch's texts are laid end to end, one row a token, with no padding: the dense layers (nine
-        # tenths of the work) see one matrix, and each text's attention sees its own rows only, so a short
+        # The batch's texts are laid end to end, one row a token, with no padding: the dense layers (most of
+        # the work) see one matrix, and each text's attention sees its own rows only, so a short
         # sentence batched with a long post costs its own length, not the post's.
         lengths = [len(row) for row in ids]
         ends = np.cumsum(lengths)
@@ -165,6 +165,13 @@ def limit_blas_threads() -> None:
     from threadpoolctl import threadpool_limits  # a well-kept library that knows every BLAS numpy may use
 
     threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
+def blas_threads() -> set[int]:
+    """The thread counts of the BLAS libraries loaded in this process (what a benchmark ran with)."""
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
 
 def _read_encoder(directory: Path) -> SentenceEncoder:
