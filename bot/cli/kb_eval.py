@@ -36,6 +36,12 @@ def register_eval(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--chatter", help="also measure these must-be-silent lines (chatter: list of text)")
     parser.add_argument("--folds", type=whole_number(0, 20), default=FOLDS, help="cross-validation folds (0 = skip)")
     parser.add_argument("--summary", action="store_true", help="print only the figures, not the misses")
+    parser.add_argument(
+        "--tuning-only",
+        action="store_true",
+        help="print nothing about the kept-aside threads (for working on misses without looking at them); "
+        "the figures are not saved for `kb report`",
+    )
     add_config_option(parser)
     parser.set_defaults(handler=run_eval)
 
@@ -51,7 +57,8 @@ def run_eval(args: argparse.Namespace) -> int:
     print("held-in (the head in service trained on these examples):" if meaning else "labelled examples:")
     figures: dict[str, dict[str, object]] = {"held_in": {}, "cross_validated": {}, "kept_aside": {}, "held_out": {}}
     for name, examples in sets.items():
-        figures["held_in"][name] = _print(name, tally(labelled_from_examples(examples), engine.decide), args.summary)
+        shown = [e for e in examples if not e.kept_aside] if args.tuning_only else examples
+        figures["held_in"][name] = _print(name, tally(labelled_from_examples(shown), engine.decide), args.summary)
     if meaning is not None and args.folds > 1:
         pooled = [e for examples in sets.values() for e in examples]
         items = labelled_from_examples(pooled)
@@ -62,7 +69,7 @@ def run_eval(args: argparse.Namespace) -> int:
         )
         figures["cross_validated"] = _print_part(sets, items, decisions, kept_aside=False, summary=args.summary)
         aside = [item for item in items if item.kept_aside]
-        if aside:
+        if aside and not args.tuning_only:
             print(f"kept aside ({len(aside)} real posts; nothing trained, tuned or designed on them):")
             figures["kept_aside"] = _print_part(sets, items, decisions, kept_aside=True, summary=args.summary)
             print("every real post (the cross-validated part and the kept-aside part together):")
@@ -70,11 +77,14 @@ def run_eval(args: argparse.Namespace) -> int:
         tuning = [(i, d) for i, d in zip(items, decisions, strict=True) if not i.kept_aside]
         print_calibration([i for i, _ in tuning], [d for _, d in tuning])
         print_entry_precision([i for i, _ in tuning], [d for _, d in tuning], args.summary)
-        print_gate_false_positives(items, decisions, extra, meaning.gate)
+        gated = tuning if args.tuning_only else list(zip(items, decisions, strict=True))
+        print_gate_false_positives([i for i, _ in gated], [d for _, d in gated], extra, meaning.gate)
     if extra:
         print("held out (never trained or tuned on):")
         for name, labelled in extra.items():
             figures["held_out"][name] = _print(name, tally(labelled, engine.decide), args.summary)
+    if args.tuning_only:  # partial figures would hide the kept-aside ones from `kb report`
+        return EXIT_OK
     # Kept for `kb report` (the HTML report shows the last figures computed).
     kind = "meaning model + lexical" if meaning else "lexical matcher only"
     save_quality(quality_path(settings.insights.path), kind, figures)

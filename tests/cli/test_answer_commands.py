@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.core.matching.threads import is_kept_aside, thread_of
 from tests.shared_cache import EMBEDDING_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,25 +102,59 @@ def test_a_broken_config_is_one_line_naming_the_key(tmp_path):
     assert missing.returncode == 2 and "config file not found" in missing.stderr
 
 
-def test_kb_eval_reports_held_in_cross_validated_and_held_out_figures(tmp_path):
-    # A copy with a fifth of each examples file keeps this quick; the full figures are the quality gate's.
+# A question from a kept-aside thread that no entry answers: a miss `kb eval` prints wherever it may.
+PLANTED_KEPT_ASIDE = "zebra quantum banana orchestra, where did my marmalade connects go"
+
+
+def _small_knowledge_copy(tmp_path: Path) -> Path:
+    """A copy with a fifth of each examples file (quick; the full figures are the quality gate's), plus a
+    kept-aside post, and a config pointing at it."""
     shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
     for path in (tmp_path / "knowledge" / "examples").glob("*.yaml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         path.write_text(yaml.safe_dump({key: items[::5] for key, items in data.items()}), encoding="utf-8")
+    thread = next(
+        url
+        for n in range(100)
+        if is_kept_aside(thread_of(url := f"https://community.upwork.com/t5/Tests/planted-{n}/td-p/{n}"))
+    )
+    forum = tmp_path / "knowledge" / "examples" / "forum-posts.yaml"
+    data = yaml.safe_load(forum.read_text(encoding="utf-8"))
+    data["questions"].append({"topic": "buying-connects", "text": PLANTED_KEPT_ASIDE, "source": thread})
+    forum.write_text(yaml.safe_dump(data), encoding="utf-8")
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"embedding": {"cache_path": str(EMBEDDING_CACHE)}}), encoding="utf-8")
+    return config
+
+
+def test_kb_eval_reports_held_in_cross_validated_and_held_out_figures(tmp_path):
+    config = _small_knowledge_copy(tmp_path)
     out = bot("kb", "eval", "--folds", "2", "--config", str(config))
     assert out.returncode == 0, out.stderr
-    sections = ["held-in", "cross-validated (2 folds", "held out"]
+    sections = ["held-in", "cross-validated (2 folds", "kept aside (", "held out"]
     positions = [out.stdout.find(s) for s in sections]
     assert -1 not in positions and positions == sorted(positions), out.stdout
     cross_validated = out.stdout[positions[1] : positions[2]]
     assert "forum-posts.yaml: answered right" in cross_validated and "helped" in cross_validated
     assert "off-topic.yaml: silent on" in cross_validated
+    assert PLANTED_KEPT_ASIDE not in cross_validated  # decided apart from the threads tuned on
+    assert PLANTED_KEPT_ASIDE in out.stdout[positions[2] : positions[3]]
+    tables = out.stdout[out.stdout.find("calibration (cross-validated") : positions[3]]
     for table in ("calibration (cross-validated", "precision per entry", "chatter gate false positives"):
-        assert table in cross_validated, out.stdout
-    assert "<= 12 words" in cross_validated and "member-questions.yaml (cross-validated): 0 of" in cross_validated
+        assert table in tables, out.stdout
+    assert "<= 12 words" in tables and "member-questions.yaml (cross-validated): 0 of" in tables
+    assert (tmp_path / "data" / "kb-eval.json").exists()  # kept for `kb report`
+
+
+def test_kb_eval_tuning_only_prints_nothing_of_the_kept_aside_threads(tmp_path):
+    # For working on misses without spending a look at the posts kept aside.
+    config = _small_knowledge_copy(tmp_path)
+    out = bot("kb", "eval", "--folds", "2", "--tuning-only", "--config", str(config))
+    assert out.returncode == 0, out.stderr
+    assert "cross-validated (2 folds" in out.stdout and "forum-posts.yaml: answered right" in out.stdout
+    assert "kept aside (" not in out.stdout and "every real post" not in out.stdout
+    assert PLANTED_KEPT_ASIDE not in out.stdout  # nor among the held-in misses
+    assert not (tmp_path / "data" / "kb-eval.json").exists()  # `kb report` keeps the last whole figures
 
 
 def test_ask_joins_unquoted_words_into_one_message():
