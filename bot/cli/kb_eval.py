@@ -23,6 +23,9 @@ from bot.core.matching.evaluation import load_chatter, load_questions
 from bot.core.matching.examples import Example, read_examples
 
 HOLDOUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "holdout.yaml"
+# Posts written by a session that never saw the knowledge base: questions, and what must get silence.
+BLIND_QUESTIONS = HOLDOUT.with_name("blind-questions.yaml")
+BLIND_CHATTER = HOLDOUT.with_name("blind-chatter.yaml")
 # The chatter bench/bench_discord.py replays: never trained on, so measured beside the holdout.
 CHANNEL_CHATTER = HOLDOUT.with_name("channel-chatter.yaml")
 
@@ -118,8 +121,8 @@ def _example_sets(folder: Path | None) -> dict[str, list[Example]]:
 
 def _extra_sets(args: argparse.Namespace, entry_ids: set[str]) -> dict[str, list[Labelled]]:
     """The held-out sets: the repository's own (when present) and the files named by --questions / --chatter."""
-    question_files = [p for p in (HOLDOUT,) if p.exists()] + ([Path(args.questions)] if args.questions else [])
-    chatter_files = [p for p in (CHANNEL_CHATTER,) if p.exists()] + ([Path(args.chatter)] if args.chatter else [])
+    question_files = [p for p in (HOLDOUT, BLIND_QUESTIONS) if p.exists()] + [Path(p) for p in [args.questions] if p]
+    chatter_files = [p for p in (CHANNEL_CHATTER, BLIND_CHATTER) if p.exists()] + [Path(p) for p in [args.chatter] if p]
     extra: dict[str, list[Labelled]] = {}
     for path in question_files:
         questions = load_questions(path)
