@@ -1,6 +1,6 @@
 """Train the confidence models (bot/models/confidence.json) and choose their thresholds by cross-validation.
 
-    python scripts/train_confidence.py [--config config.yaml] [--repeats 3] [--write]
+    python scripts/train_confidence.py [--config config.yaml] [--repeats 3] [--tuning-only] [--write]
 
 1. The labelled examples (knowledge/examples/: member questions, members' situations, real forum posts,
    off-topic posts) are split into 5 folds, real posts grouped by their thread, REPEATS times with
@@ -20,8 +20,9 @@
      holding the right entry SUGGESTED_COST, and a suggestion on an off-topic post as much as a missed
      question.
 3. The kept-aside threads are then decided by a head trained on everything else and the models fitted
-   on all rows (all repeats): the estimate for real posts nobody tuned on. With --write, the models fitted
-   on all rows are written; put the printed thresholds in config.yaml.
+   on all rows (all repeats): the estimate for real posts nobody tuned on (skipped with --tuning-only, to
+   spend no look at them). With --write, the models fitted on all rows are written; put the printed
+   thresholds in config.yaml.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "config.yaml")
     parser.add_argument("--write", action="store_true", help=f"write {BUNDLED_CONFIDENCE.relative_to(ROOT)}")
     parser.add_argument("--repeats", type=int, default=REPEATS, help="cross-validation repeats, each another split")
+    parser.add_argument(
+        "--tuning-only", action="store_true", help="do not decide or report the kept-aside threads (spends no look)"
+    )
     args = parser.parse_args()
     settings = load_settings(args.config)
     kb = load_knowledge(settings.knowledge.path)
@@ -128,10 +132,11 @@ def main() -> int:
     report(tuning, answer_at, suggest_at, args.repeats)
     final = fit_confidence(x, top1, weight=w)
     final = ConfidenceModel(final.mean, final.scale, final.weights, final.bias, fit_confidence(x, top_k, weight=w))
-    for r in (r for r in aside if r.features is not None):
-        r.p_answer, r.p_suggest = final.probability(r.features), final.suggest_probability(r.features)
-    print("kept aside (decided by a head and models that never saw them, at the thresholds above):")
-    report(aside, answer_at, suggest_at)
+    if not args.tuning_only:
+        for r in (r for r in aside if r.features is not None):
+            r.p_answer, r.p_suggest = final.probability(r.features), final.suggest_probability(r.features)
+        print("kept aside (decided by a head and models that never saw them, at the thresholds above):")
+        report(aside, answer_at, suggest_at)
     print("weights:", dict(zip(FEATURE_NAMES, final.weights.round(3).tolist(), strict=True)))
     if args.write:
         BUNDLED_CONFIDENCE.write_text(json.dumps(final.to_json(), indent=2) + "\n", encoding="utf-8")
