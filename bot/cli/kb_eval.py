@@ -23,7 +23,7 @@ from bot.core.matching.evaluation import load_chatter, load_questions
 from bot.core.matching.examples import Example, read_examples
 
 HOLDOUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "holdout.yaml"
-# Posts written by a session that never saw the knowledge base: questions, and what must get silence.
+# Posts written by sessions that never saw the knowledge base: questions, and what must get silence.
 BLIND_QUESTIONS = HOLDOUT.with_name("blind-questions.yaml")
 BLIND_CHATTER = HOLDOUT.with_name("blind-chatter.yaml")
 # The chatter bench/bench_discord.py replays: never trained on, so measured beside the holdout.
